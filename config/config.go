@@ -1,0 +1,378 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Filename is the configuration file hybrid reads in the workspace root.
+const Filename = "hybrid.hcl"
+
+// DefaultEnvironment is the environment a configuration without environment
+// blocks builds in.
+const DefaultEnvironment = "default"
+
+// Config is a decoded, evaluated and validated hybrid.hcl.
+type Config struct {
+	// Dir is the absolute workspace root; every path in the configuration is
+	// relative to it.
+	Dir      string
+	Filename string // workspace-relative name of the configuration file
+
+	Settings     Settings
+	Variables    map[string]*Variable
+	Locals       map[string]cty.Value
+	Sources      map[string]*Source
+	Plugins      map[string]*Plugin
+	Provisioners map[string]*Provisioner
+	VarGroups    map[string]*VarGroup
+	Environments map[string]*Environment
+	Images       map[string]*Image
+
+	parser   *hclparse.Parser
+	mu       sync.Mutex
+	varFiles map[string]*VarFile
+}
+
+type rawFile struct {
+	Hybrid       []*rawHybrid      `hcl:"hybrid,block"`
+	Variables    []*rawVariable    `hcl:"variable,block"`
+	Locals       []*rawLocals      `hcl:"locals,block"`
+	Sources      []*rawSource      `hcl:"source,block"`
+	Plugins      []*rawPlugin      `hcl:"plugin,block"`
+	Provisioners []*rawProvisioner `hcl:"provisioner,block"`
+	VarGroups    []*rawVarGroup    `hcl:"var_group,block"`
+	Environments []*rawEnvironment `hcl:"environment,block"`
+	Images       []*rawImage       `hcl:"image,block"`
+}
+
+type rawLocals struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+// Load reads dir/hybrid.hcl with p (whose Files() then hold every file read,
+// for printing diagnostics with snippets), evaluates it with the given
+// inputs and validates it. The Config is returned even with errors, as far as
+// it could be decoded, so callers can report everything at once.
+func Load(p *hclparse.Parser, dir string, in Inputs) (*Config, hcl.Diagnostics) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid workspace directory", Detail: err.Error()}}
+	}
+	name := filepath.Join(abs, Filename)
+	src, err := os.ReadFile(name)
+	if err != nil {
+		detail := fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))
+		if os.IsNotExist(err) {
+			detail = fmt.Sprintf("There is no %s in %s. Run hybrid in the workspace directory, or point at it with -chdir=DIR.", Filename, abs)
+		}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No configuration file", Detail: detail}}
+	}
+	return Parse(p, abs, src, Filename, in)
+}
+
+// Parse decodes configuration source as if read from filename inside the
+// workspace root dir.
+func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Inputs) (*Config, hcl.Diagnostics) {
+	c := &Config{
+		Dir: dir, Filename: filename,
+		Variables: map[string]*Variable{}, Locals: map[string]cty.Value{},
+		Sources: map[string]*Source{}, Plugins: map[string]*Plugin{},
+		Provisioners: defaultProvisioners(), VarGroups: map[string]*VarGroup{},
+		Environments: map[string]*Environment{}, Images: map[string]*Image{},
+		parser: p, varFiles: map[string]*VarFile{},
+	}
+	f, diags := p.ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return c, diags
+	}
+	var raw rawFile
+	diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
+	if diags.HasErrors() {
+		return c, diags
+	}
+
+	var d hcl.Diagnostics
+	c.Settings, d = decodeSettings(raw.Hybrid)
+	diags = append(diags, d...)
+
+	seen := newDupChecker()
+	for _, rv := range raw.Variables {
+		if diags = append(diags, seen.check("variable", rv.Name, rv.DefRange)...); seen.dup {
+			continue
+		}
+		v, d := decodeVariable(rv)
+		diags = append(diags, d...)
+		c.Variables[v.Name] = v
+	}
+	if diags.HasErrors() {
+		return c, diags
+	}
+	diags = append(diags, c.assignVariables(in)...)
+
+	for _, rs := range raw.Sources {
+		if diags = append(diags, seen.check("source", rs.Name, rs.DefRange)...); seen.dup {
+			continue
+		}
+		s, d := decodeSource(rs, c.Settings.Dirs)
+		diags = append(diags, d...)
+		c.Sources[s.Name] = s
+	}
+	for _, rp := range raw.Plugins {
+		if diags = append(diags, seen.check("plugin", rp.Name, rp.DefRange)...); seen.dup {
+			continue
+		}
+		pl, d := decodePlugin(rp)
+		diags = append(diags, d...)
+		c.Plugins[pl.Name] = pl
+	}
+
+	diags = append(diags, c.evalLocals(raw.Locals)...)
+	ctx := c.EvalContext()
+
+	defaults := defaultProvisioners()
+	for _, rp := range raw.Provisioners {
+		if diags = append(diags, seen.check("provisioner", rp.Name, rp.DefRange)...); seen.dup {
+			continue
+		}
+		pv, d := decodeProvisioner(rp, ctx, defaults)
+		diags = append(diags, d...)
+		if pv != nil {
+			c.Provisioners[pv.Name] = pv
+		}
+	}
+	for _, rg := range raw.VarGroups {
+		if diags = append(diags, seen.check("var_group", rg.Name, rg.DefRange)...); seen.dup {
+			continue
+		}
+		g, d := decodeVarGroup(rg, ctx)
+		diags = append(diags, d...)
+		c.VarGroups[g.Name] = g
+	}
+	for _, re := range raw.Environments {
+		if diags = append(diags, seen.check("environment", re.Name, re.DefRange)...); seen.dup {
+			continue
+		}
+		e, d := decodeEnvironment(re, ctx)
+		diags = append(diags, d...)
+		c.Environments[e.Name] = e
+	}
+	if len(raw.Environments) == 0 {
+		c.Environments[DefaultEnvironment] = &Environment{Name: DefaultEnvironment}
+	}
+	for _, ri := range raw.Images {
+		if diags = append(diags, seen.check("image", ri.Name, ri.DefRange)...); seen.dup {
+			continue
+		}
+		img, d := decodeImage(ri, ctx)
+		diags = append(diags, d...)
+		c.Images[img.Name] = img
+	}
+
+	diags = append(diags, c.checkReferences()...)
+	return c, diags
+}
+
+// dupChecker reports a second block of the same kind and name.
+type dupChecker struct {
+	first map[string]hcl.Range
+	dup   bool
+}
+
+func newDupChecker() *dupChecker { return &dupChecker{first: map[string]hcl.Range{}} }
+
+func (d *dupChecker) check(kind, name string, rng hcl.Range) hcl.Diagnostics {
+	key := kind + "\x00" + name
+	first, ok := d.first[key]
+	d.dup = ok
+	if !ok {
+		d.first[key] = rng
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Duplicate %s block", kind),
+		Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique within each block type.", kind, name, first),
+		Subject:  rng.Ptr(),
+	}}
+}
+
+// EvalContext is the context hybrid.hcl expressions are evaluated in: var.*,
+// local.*, source.<name>.{path,url,ref} and the functions.
+func (c *Config) EvalContext() *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for name, v := range c.Variables {
+		if v.Value == cty.NilVal {
+			vars[name] = cty.DynamicVal
+			continue
+		}
+		vars[name] = v.Value
+	}
+	srcs := map[string]cty.Value{}
+	for name, s := range c.Sources {
+		srcs[name] = cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(s.Name),
+			"path": cty.StringVal(s.Path),
+			"url":  cty.StringVal(s.URL),
+			"ref":  cty.StringVal(s.Ref),
+		})
+	}
+	return &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":    cty.ObjectVal(vars),
+			"local":  cty.ObjectVal(c.Locals),
+			"source": cty.ObjectVal(srcs),
+		},
+		Functions: Functions(c.Dir),
+	}
+}
+
+// evalLocals evaluates locals blocks in dependency order, so a local may use
+// another wherever it is declared; a cycle is an error naming its members.
+func (c *Config) evalLocals(blocks []*rawLocals) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	pending := map[string]*hcl.Attribute{}
+	var order []string
+	for _, b := range blocks {
+		attrs, d := b.Body.JustAttributes()
+		diags = append(diags, d...)
+		for _, name := range sortedKeys(attrs) {
+			a := attrs[name]
+			if prev, ok := pending[name]; ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate local value",
+					Detail:   fmt.Sprintf("Local %q was already defined at %s.", name, prev.Range),
+					Subject:  a.NameRange.Ptr(),
+				})
+				continue
+			}
+			pending[name] = a
+			order = append(order, name)
+		}
+	}
+	sort.Strings(order)
+	for len(pending) > 0 {
+		progressed := false
+		for _, name := range order {
+			a, ok := pending[name]
+			if !ok {
+				continue
+			}
+			ready := true
+			for _, tr := range a.Expr.Variables() {
+				if tr.RootName() != "local" || len(tr) < 2 {
+					continue
+				}
+				dep := attrName(tr[1])
+				if _, waiting := pending[dep]; waiting && dep != name {
+					ready = false
+				}
+			}
+			if !ready {
+				continue
+			}
+			v, d := a.Expr.Value(c.EvalContext())
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				v = cty.DynamicVal
+			}
+			c.Locals[name] = v
+			delete(pending, name)
+			progressed = true
+		}
+		if !progressed {
+			names := sortedKeys(pending)
+			first := pending[names[0]]
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cycle in local values",
+				Detail:   fmt.Sprintf("These locals refer to each other in a cycle: %s.", "local."+strings.Join(names, ", local.")),
+				Subject:  first.Range.Ptr(),
+			})
+			for _, n := range names {
+				c.Locals[n] = cty.DynamicVal
+			}
+			break
+		}
+	}
+	return diags
+}
+
+// EnvironmentNames returns the environment names, sorted.
+func (c *Config) EnvironmentNames() []string { return sortedKeys(c.Environments) }
+
+// ImageNames returns the image names, sorted.
+func (c *Config) ImageNames() []string { return sortedKeys(c.Images) }
+
+// SourceNames returns the source names, sorted.
+func (c *Config) SourceNames() []string { return sortedKeys(c.Sources) }
+
+// ImageEnvironments returns the environments an image is built in, sorted.
+func (c *Config) ImageEnvironments(img *Image) []string {
+	if img.Environments == nil {
+		return c.EnvironmentNames()
+	}
+	var out []string
+	for _, r := range img.Environments {
+		if _, ok := c.Environments[r.Name]; ok {
+			out = append(out, r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// EnvironmentChain returns env and its ancestors, root first, so overlays
+// apply from the most general to the most specific.
+func (c *Config) EnvironmentChain(env string) []*Environment {
+	var chain []*Environment
+	seen := map[string]bool{}
+	for e := c.Environments[env]; e != nil && !seen[e.Name]; {
+		seen[e.Name] = true
+		chain = append(chain, e)
+		if e.Parent == nil {
+			break
+		}
+		e = c.Environments[e.Parent.Name]
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	return chain
+}
+
+// Stack returns the provisioning stack an image uses in an environment: the
+// image's own choice, else the environment's (or an ancestor's), else ansible.
+func (c *Config) Stack(img *Image, env string) string {
+	if img.Provisioner != "" {
+		return img.Provisioner
+	}
+	chain := c.EnvironmentChain(env)
+	for i := len(chain) - 1; i >= 0; i-- {
+		if chain[i].Provisioner != "" {
+			return chain[i].Provisioner
+		}
+	}
+	return DefaultStack
+}
+
+// SourceOf returns the source whose checkout holds the workspace-relative
+// path p, or nil when p is in the workspace itself.
+func (c *Config) SourceOf(p string) *Source {
+	for _, s := range c.Sources {
+		if p == s.Path || strings.HasPrefix(p, s.Path+"/") {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,12 @@
+// Package config owns hybrid.hcl: it decodes the file with hclparse and
+// gohcl, evaluates its expressions (variables, locals, the cty standard
+// library and file functions), validates names, references and cycles, and
+// computes the merged variable values and var-file bytes for each image in
+// each environment.
+//
+// Every problem with the user's configuration is an hcl.Diagnostic with a
+// Subject range, so it prints with file, line and snippet. The package reads
+// files but never writes any: writing renders to configs/<env>/ is apply's.
+// It knows nothing of packer templates, git or state; the packages above it
+// check a configuration against those.
+package config

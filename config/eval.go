@@ -1,0 +1,287 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// SensitiveMark marks a cty value that came from a sensitive variable. Marks
+// travel through every expression, so a value derived from a secret stays
+// secret wherever it ends up.
+const SensitiveMark = "sensitive"
+
+// namePattern is the shape of every name hybrid turns into an address, a
+// directory or a file name: image, environment, source, var_group, plugin.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+// checkName reports a name that cannot be used as part of an address or path.
+func checkName(kind, name string, rng hcl.Range) hcl.Diagnostics {
+	if namePattern.MatchString(name) {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Invalid %s name", kind),
+		Detail: fmt.Sprintf("%q cannot be used as a %s name: a name starts with a lowercase letter and holds only lowercase letters, digits, \"-\" and \"_\" (at most 63 characters), because it becomes part of addresses and file names.",
+			name, kind),
+		Subject: rng.Ptr(),
+	}}
+}
+
+// isNull reports whether expr is absent (gohcl's synthetic null) or a literal
+// null, without evaluating it.
+func isNull(expr hcl.Expression) bool {
+	if expr == nil {
+		return true
+	}
+	v, diags := expr.Value(nil)
+	return !diags.HasErrors() && v.IsNull()
+}
+
+// evalString evaluates an optional string attribute. A missing attribute
+// gives def.
+func evalString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (string, hcl.Diagnostics) {
+	if isNull(expr) {
+		return def, nil
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return def, diags
+	}
+	if v.IsMarked() {
+		return def, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Sensitive value not allowed here",
+			Detail:   fmt.Sprintf("The %s is written to plans, state or logs, so it cannot be derived from a sensitive variable.", what),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	if v.IsNull() {
+		return def, diags
+	}
+	sv, err := convert.Convert(v, cty.String)
+	if err != nil || !sv.IsKnown() {
+		return def, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("The %s must be a string.", what),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	return sv.AsString(), diags
+}
+
+// evalStringList evaluates an optional list of strings, returning each
+// element with the range of its own expression where the syntax allows.
+func evalStringList(expr hcl.Expression, ctx *hcl.EvalContext, what string) ([]string, []hcl.Range, hcl.Diagnostics) {
+	if isNull(expr) {
+		return nil, nil, nil
+	}
+	var diags hcl.Diagnostics
+	if tuple, ok := expr.(*hclsyntax.TupleConsExpr); ok {
+		out := make([]string, 0, len(tuple.Exprs))
+		rngs := make([]hcl.Range, 0, len(tuple.Exprs))
+		for _, e := range tuple.Exprs {
+			s, d := evalString(e, ctx, what, "")
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				out = append(out, s)
+				rngs = append(rngs, e.Range())
+			}
+		}
+		return out, rngs, diags
+	}
+	v, d := expr.Value(ctx)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return nil, nil, diags
+	}
+	lv, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil || !lv.IsWhollyKnown() || lv.ContainsMarked() {
+		return nil, nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("The %s must be a list of strings.", what),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	var out []string
+	var rngs []hcl.Range
+	if !lv.IsNull() {
+		for _, e := range lv.AsValueSlice() {
+			if e.IsNull() {
+				continue
+			}
+			out = append(out, e.AsString())
+			rngs = append(rngs, expr.Range())
+		}
+	}
+	return out, rngs, diags
+}
+
+// Ref is a reference to a named object in hybrid.hcl, written either as a
+// traversal (image.base) or as a string ("base").
+type Ref struct {
+	Name  string
+	Range hcl.Range
+}
+
+// evalRefs decodes a list whose elements name objects of one kind: either
+// traversals rooted at kind (environment.dev) or plain strings.
+func evalRefs(expr hcl.Expression, ctx *hcl.EvalContext, kind string) ([]Ref, hcl.Diagnostics) {
+	if isNull(expr) {
+		return nil, nil
+	}
+	exprs, diags := hcl.ExprList(expr)
+	if diags.HasErrors() {
+		names, rngs, d := evalStringList(expr, ctx, kind+" list")
+		refs := make([]Ref, len(names))
+		for i := range names {
+			refs[i] = Ref{names[i], rngs[i]}
+		}
+		return refs, d
+	}
+	var refs []Ref
+	for _, e := range exprs {
+		r, d := evalRef(e, ctx, kind)
+		diags = append(diags, d...)
+		if r != nil {
+			refs = append(refs, *r)
+		}
+	}
+	return refs, diags
+}
+
+// evalRef decodes one reference, as a traversal kind.NAME or a string.
+func evalRef(expr hcl.Expression, ctx *hcl.EvalContext, kind string) (*Ref, hcl.Diagnostics) {
+	if isNull(expr) {
+		return nil, nil
+	}
+	if trav, d := hcl.AbsTraversalForExpr(expr); !d.HasErrors() && trav.RootName() == kind {
+		if len(trav) != 2 {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid reference",
+				Detail:   fmt.Sprintf("A reference to a %s is written %s.NAME.", kind, kind),
+				Subject:  expr.Range().Ptr(),
+			}}
+		}
+		if attr, ok := trav[1].(hcl.TraverseAttr); ok {
+			return &Ref{attr.Name, expr.Range()}, nil
+		}
+	}
+	s, diags := evalString(expr, ctx, kind+" name", "")
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &Ref{s, expr.Range()}, nil
+}
+
+// evalObject evaluates a values = { name = value } attribute into its
+// members, keeping each member's source range when the expression is an
+// object constructor.
+func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[string]cty.Value, map[string]hcl.Range, hcl.Diagnostics) {
+	if isNull(expr) {
+		return nil, nil, nil
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	if v.IsNull() {
+		return nil, nil, diags
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return nil, nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("The %s must be an object such as { vm_mem_size = 4096 }.", what),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	rngs := map[string]hcl.Range{}
+	if oc, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+		for _, item := range oc.Items {
+			kv, d := item.KeyExpr.Value(ctx)
+			if !d.HasErrors() && kv.Type() == cty.String && kv.IsKnown() && !kv.IsNull() {
+				rngs[kv.AsString()] = hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+			}
+		}
+	}
+	out := map[string]cty.Value{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		name := k.AsString()
+		if !hclsyntax.ValidIdentifier(name) {
+			r := expr.Range()
+			if kr, ok := rngs[name]; ok {
+				r = kr
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid variable name",
+				Detail:   fmt.Sprintf("%q is not a valid packer variable name.", name),
+				Subject:  r.Ptr(),
+			})
+			continue
+		}
+		out[name] = val
+		if _, ok := rngs[name]; !ok {
+			rngs[name] = expr.Range()
+		}
+	}
+	return out, rngs, diags
+}
+
+// cleanRelPath checks that p, a path written in hybrid.hcl, is relative to
+// the workspace and stays inside it, and returns it cleaned with forward
+// slashes.
+func cleanRelPath(p string, rng hcl.Range, what string) (string, hcl.Diagnostics) {
+	if p == "" {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Empty path",
+			Detail:   fmt.Sprintf("The %s must not be empty.", what),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Absolute path not allowed",
+			Detail:   fmt.Sprintf("The %s %q must be relative to the workspace (the directory holding hybrid.hcl), so the workspace works the same on every machine.", what, p),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	c := filepath.ToSlash(filepath.Clean(p))
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Path escapes the workspace",
+			Detail:   fmt.Sprintf("The %s %q leads outside the workspace; hybrid only reads files inside the directory holding hybrid.hcl.", what, p),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	return c, nil
+}
+
+// required reports an attribute a block must have.
+func required(expr hcl.Expression, name string, block hcl.Range) hcl.Diagnostics {
+	if !isNull(expr) {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Missing required argument",
+		Detail:   fmt.Sprintf("The argument %q is required, but no definition was found.", name),
+		Subject:  block.Ptr(),
+	}}
+}

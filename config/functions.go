@@ -1,0 +1,215 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// Functions returns the functions hybrid.hcl expressions may call: the cty
+// standard library under Terraform's names, plus file, fileexists and
+// templatefile, which read files inside the workspace root only.
+func Functions(root string) map[string]function.Function {
+	fs := map[string]function.Function{
+		"abs":             stdlib.AbsoluteFunc,
+		"can":             tryfunc.CanFunc,
+		"ceil":            stdlib.CeilFunc,
+		"chomp":           stdlib.ChompFunc,
+		"chunklist":       stdlib.ChunklistFunc,
+		"coalesce":        stdlib.CoalesceFunc,
+		"coalescelist":    stdlib.CoalesceListFunc,
+		"compact":         stdlib.CompactFunc,
+		"concat":          stdlib.ConcatFunc,
+		"contains":        stdlib.ContainsFunc,
+		"csvdecode":       stdlib.CSVDecodeFunc,
+		"distinct":        stdlib.DistinctFunc,
+		"element":         stdlib.ElementFunc,
+		"flatten":         stdlib.FlattenFunc,
+		"floor":           stdlib.FloorFunc,
+		"format":          stdlib.FormatFunc,
+		"formatdate":      stdlib.FormatDateFunc,
+		"formatlist":      stdlib.FormatListFunc,
+		"indent":          stdlib.IndentFunc,
+		"join":            stdlib.JoinFunc,
+		"jsondecode":      stdlib.JSONDecodeFunc,
+		"jsonencode":      stdlib.JSONEncodeFunc,
+		"keys":            stdlib.KeysFunc,
+		"length":          stdlib.LengthFunc,
+		"log":             stdlib.LogFunc,
+		"lookup":          stdlib.LookupFunc,
+		"lower":           stdlib.LowerFunc,
+		"max":             stdlib.MaxFunc,
+		"merge":           stdlib.MergeFunc,
+		"min":             stdlib.MinFunc,
+		"parseint":        stdlib.ParseIntFunc,
+		"pow":             stdlib.PowFunc,
+		"range":           stdlib.RangeFunc,
+		"regex":           stdlib.RegexFunc,
+		"regexall":        stdlib.RegexAllFunc,
+		"replace":         stdlib.ReplaceFunc,
+		"reverse":         stdlib.ReverseListFunc,
+		"setintersection": stdlib.SetIntersectionFunc,
+		"setproduct":      stdlib.SetProductFunc,
+		"setsubtract":     stdlib.SetSubtractFunc,
+		"setunion":        stdlib.SetUnionFunc,
+		"signum":          stdlib.SignumFunc,
+		"slice":           stdlib.SliceFunc,
+		"sort":            stdlib.SortFunc,
+		"split":           stdlib.SplitFunc,
+		"strrev":          stdlib.ReverseFunc,
+		"substr":          stdlib.SubstrFunc,
+		"timeadd":         stdlib.TimeAddFunc,
+		"title":           stdlib.TitleFunc,
+		"tobool":          stdlib.MakeToFunc(cty.Bool),
+		"tolist":          stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":           stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":        stdlib.MakeToFunc(cty.Number),
+		"toset":           stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":        stdlib.MakeToFunc(cty.String),
+		"trim":            stdlib.TrimFunc,
+		"trimprefix":      stdlib.TrimPrefixFunc,
+		"trimspace":       stdlib.TrimSpaceFunc,
+		"trimsuffix":      stdlib.TrimSuffixFunc,
+		"try":             tryfunc.TryFunc,
+		"upper":           stdlib.UpperFunc,
+		"values":          stdlib.ValuesFunc,
+		"zipmap":          stdlib.ZipmapFunc,
+	}
+	fs["file"] = fileFunc(root)
+	fs["fileexists"] = fileExistsFunc(root)
+	fs["templatefile"] = templateFileFunc(root, fs)
+	return fs
+}
+
+// resolveInRoot turns a workspace-relative path into an absolute one and
+// checks that it, and whatever its symlinks lead to, stays inside root.
+func resolveInRoot(root, p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return "", fmt.Errorf("path %q must be relative to the workspace", p)
+	}
+	abs := filepath.Join(root, filepath.FromSlash(p))
+	if !within(root, abs) {
+		return "", fmt.Errorf("path %q leads outside the workspace", p)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return abs, err
+		}
+		return "", err
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", err
+	}
+	if !within(realRoot, real) {
+		return "", fmt.Errorf("path %q resolves through a symlink to %s, outside the workspace", p, real)
+	}
+	return real, nil
+}
+
+// within reports whether p is root or inside it; both must be clean.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+func fileFunc(root string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p, err := resolveInRoot(root, args[0].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.String), err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", args[0].AsString(), unwrapPathError(err))
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+func fileExistsFunc(root string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p, err := resolveInRoot(root, args[0].AsString())
+			if os.IsNotExist(err) {
+				return cty.False, nil
+			}
+			if err != nil {
+				return cty.UnknownVal(cty.Bool), err
+			}
+			fi, err := os.Stat(p)
+			return cty.BoolVal(err == nil && fi.Mode().IsRegular()), nil
+		},
+	})
+}
+
+func templateFileFunc(root string, funcs map[string]function.Function) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{
+			{Name: "path", Type: cty.String},
+			{Name: "vars", Type: cty.DynamicPseudoType, AllowMarked: true},
+		},
+		Type: function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			p, err := resolveInRoot(root, name)
+			if err != nil {
+				return cty.UnknownVal(cty.String), err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", name, unwrapPathError(err))
+			}
+			expr, diags := hclsyntax.ParseTemplate(src, path.Clean(name), hcl.Pos{Line: 1, Column: 1})
+			if diags.HasErrors() {
+				return cty.UnknownVal(cty.String), diags
+			}
+			vars, marks := args[1].Unmark()
+			if !vars.Type().IsObjectType() && !vars.Type().IsMapType() {
+				return cty.UnknownVal(cty.String), fmt.Errorf("templatefile vars must be an object")
+			}
+			ctxVars := map[string]cty.Value{}
+			if !vars.IsNull() {
+				for it := vars.ElementIterator(); it.Next(); {
+					k, v := it.Element()
+					ctxVars[k.AsString()] = v
+				}
+			}
+			// templatefile may not call itself, which would allow unbounded recursion.
+			inner := make(map[string]function.Function, len(funcs))
+			for k, f := range funcs {
+				if k != "templatefile" {
+					inner[k] = f
+				}
+			}
+			out, diags := expr.Value(&hcl.EvalContext{Variables: ctxVars, Functions: inner})
+			if diags.HasErrors() {
+				return cty.UnknownVal(cty.String), diags
+			}
+			return out.WithMarks(marks), nil
+		},
+	})
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

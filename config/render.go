@@ -1,0 +1,189 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Layer is one step of the variable merge for an image in an environment.
+// Layers apply in order; a later layer's value for a variable replaces the
+// earlier one whole (no deep merge, as packer's own var files behave), and a
+// null value removes it so the template default applies.
+type Layer struct {
+	// Name says where the values come from: "file PATH", "var_group.NAME",
+	// "environment.NAME", "image.NAME" or "provisioners".
+	Name   string
+	File   string // the var file's workspace-relative path, for file layers
+	Values map[string]cty.Value
+	Ranges map[string]hcl.Range
+}
+
+// Layers returns the ordered layers for img in env, reading the var files
+// they name:
+//
+//  1. the image's var_files (base values, e.g. *.pkrvars.hcl.example), in order;
+//  2. each of the image's var_groups in order: its var_files, then its values;
+//  3. each environment from the root parent down to env: its var_files, then
+//     its values;
+//  4. the image's own values.
+//
+// Callers append hybrid's own layers (the provisioner toggles) after these.
+func (c *Config) Layers(img *Image, env string) ([]Layer, hcl.Diagnostics) {
+	var layers []Layer
+	var diags hcl.Diagnostics
+	files := func(refs []FileRef) {
+		for _, f := range refs {
+			vf, d := c.readVarFile(f.Path, false)
+			for _, diag := range d {
+				if diag.Subject == nil {
+					diag.Subject = f.Range.Ptr()
+				}
+			}
+			diags = append(diags, d...)
+			if vf != nil {
+				layers = append(layers, Layer{Name: "file " + f.Path, File: f.Path, Values: vf.Values, Ranges: vf.Ranges})
+			}
+		}
+	}
+	files(img.VarFiles)
+	for _, r := range img.VarGroups {
+		g, ok := c.VarGroups[r.Name]
+		if !ok {
+			continue
+		}
+		files(g.VarFiles)
+		if len(g.Values) > 0 {
+			layers = append(layers, Layer{Name: "var_group." + g.Name, Values: g.Values, Ranges: g.Ranges})
+		}
+	}
+	for _, e := range c.EnvironmentChain(env) {
+		files(e.VarFiles)
+		if len(e.Values) > 0 {
+			layers = append(layers, Layer{Name: "environment." + e.Name, Values: e.Values, Ranges: e.Ranges})
+		}
+	}
+	if len(img.Values) > 0 {
+		layers = append(layers, Layer{Name: "image." + img.Name, Values: img.Values, Ranges: img.Ranges})
+	}
+	return layers, diags
+}
+
+// Render is the merged variable values for one image in one environment and
+// the var file packer gets for it.
+type Render struct {
+	Image string
+	Env   string
+	// Path is where apply writes Bytes, workspace-relative:
+	// <configs>/<env>/<image>.pkrvars.hcl.
+	Path   string
+	Layers []Layer
+	// Values holds every merged value; values derived from sensitive
+	// variables keep SensitiveMark.
+	Values map[string]cty.Value
+	// Origins names, for each variable, the layer that set it last.
+	Origins map[string]string
+	// Sensitive holds the values kept out of Bytes, unmarked, by variable
+	// name: packer gets them as PKR_VAR_<name> environment variables.
+	Sensitive map[string]cty.Value
+	// Bytes is the var file: deterministic, sorted, formatted by hclwrite.
+	Bytes []byte
+}
+
+// RenderPath is the workspace-relative path of the rendered var file for an
+// image in an environment.
+func (c *Config) RenderPath(img, env string) string {
+	return path.Join(c.Settings.Dirs.Configs, env, img+".pkrvars.hcl")
+}
+
+// Render merges the layers of img in env, then extra (hybrid's own layers,
+// such as provisioner toggles), and renders the var file. A value is kept
+// out of the file when it derives from a sensitive variable or when
+// sensitive(name) reports that the template declares it sensitive.
+func (c *Config) Render(img *Image, env string, extra []Layer, sensitive func(name string) bool) (*Render, hcl.Diagnostics) {
+	layers, diags := c.Layers(img, env)
+	layers = append(layers, extra...)
+	r := &Render{
+		Image: img.Name, Env: env, Path: c.RenderPath(img.Name, env),
+		Layers: layers, Values: map[string]cty.Value{}, Origins: map[string]string{},
+		Sensitive: map[string]cty.Value{},
+	}
+	for _, l := range layers {
+		for name, v := range l.Values {
+			if v.IsNull() {
+				delete(r.Values, name)
+				delete(r.Origins, name)
+				continue
+			}
+			r.Values[name] = v
+			r.Origins[name] = l.Name
+		}
+	}
+	file := hclwrite.NewEmptyFile()
+	body := file.Body()
+	var secretNames []string
+	for _, name := range sortedKeys(r.Values) {
+		v := r.Values[name]
+		if !v.IsWhollyKnown() {
+			// An unknown value comes from an expression that already failed
+			// with its own diagnostic.
+			continue
+		}
+		if v.ContainsMarked() || (sensitive != nil && sensitive(name)) {
+			uv, _ := v.UnmarkDeep()
+			r.Sensitive[name] = uv
+			secretNames = append(secretNames, name)
+			continue
+		}
+		body.SetAttributeValue(name, v)
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Rendered by hybrid for image %q in environment %q. Do not edit:\n", img.Name, env)
+	fmt.Fprintf(&buf, "# hybrid apply rewrites this file from %s.\n", c.Filename)
+	if len(layers) > 0 {
+		buf.WriteString("#\n# Layers, each overriding the ones before it:\n")
+		for i, l := range layers {
+			fmt.Fprintf(&buf, "#   %d. %s\n", i+1, l.Name)
+		}
+	}
+	if len(secretNames) > 0 {
+		fmt.Fprintf(&buf, "#\n# Sensitive, passed to packer as PKR_VAR_ environment variables: %s\n", strings.Join(secretNames, ", "))
+	}
+	buf.WriteString("\n")
+	buf.Write(hclwrite.Format(file.Bytes()))
+	r.Bytes = buf.Bytes()
+	return r, diags
+}
+
+// EnvValue formats a value for a PKR_VAR_<name> environment variable:
+// strings as they are, everything else as an HCL expression, which is how
+// packer reads typed variables from the environment.
+func EnvValue(v cty.Value) string {
+	v, _ = v.UnmarkDeep()
+	if v.Type() == cty.String && !v.IsNull() && v.IsKnown() {
+		return v.AsString()
+	}
+	return showValue(v)
+}
+
+// ShowValue formats a value as HCL for people: a plan's variable diff, an
+// error message. Sensitive values show as (sensitive value).
+func ShowValue(v cty.Value) string {
+	if v.ContainsMarked() {
+		return "(sensitive value)"
+	}
+	return showValue(v)
+}
+
+func showValue(v cty.Value) string {
+	if !v.IsWhollyKnown() {
+		return "(known after apply)"
+	}
+	v, _ = v.UnmarkDeep()
+	return strings.TrimSpace(string(hclwrite.TokensForValue(v).Bytes()))
+}

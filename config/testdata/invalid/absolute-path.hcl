@@ -1,0 +1,3 @@
+var_group "common" {
+  var_files = ["/etc/passwd"] # ERROR: Absolute path not allowed
+}

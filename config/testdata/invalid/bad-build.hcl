@@ -1,0 +1,4 @@
+image "ubuntu" {
+  template = "templates/linux"
+  build    = "linux ubuntu" # ERROR: Invalid build address
+}

@@ -1,0 +1,4 @@
+variable "mem" {
+  type    = number
+  default = "lots" # ERROR: Invalid default value for variable
+}

@@ -1,0 +1,3 @@
+hybrid {
+  packer_version = "newest please" # ERROR: Invalid version constraint
+}

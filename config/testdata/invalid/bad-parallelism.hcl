@@ -1,0 +1,3 @@
+hybrid {
+  parallelism = 0 # ERROR: Invalid parallelism
+}

@@ -1,0 +1,3 @@
+provisioner "salt" { # ERROR: Unknown provisioner stack
+  dir = "templates/salt"
+}

@@ -1,0 +1,5 @@
+hybrid {
+  directories {
+    state = "." # ERROR: Directory is the workspace root
+  }
+}

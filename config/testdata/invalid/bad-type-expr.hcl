@@ -1,0 +1,3 @@
+variable "disks" {
+  type = lst(number) # ERROR: Invalid type specification
+}

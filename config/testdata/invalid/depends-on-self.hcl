@@ -1,0 +1,5 @@
+image "app" {
+  template   = "templates/linux"
+  build      = "file.linux-app"
+  depends_on = ["app"] # ERROR: Image depends on itself
+}

@@ -1,0 +1,2 @@
+hybrid {}
+hybrid {} # ERROR: Duplicate hybrid block

@@ -1,0 +1,3 @@
+locals {
+  secret = file("../../../../../../etc/hostname") # ERROR: Error in function call
+}

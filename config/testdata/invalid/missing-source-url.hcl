@@ -1,0 +1,3 @@
+source "examples" {
+  url = "" # ERROR: Missing source url
+}

@@ -1,0 +1,3 @@
+image "ubuntu" { # ERROR: Missing required argument
+  build = "file.linux-ubuntu"
+}

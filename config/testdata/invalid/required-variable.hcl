@@ -1,0 +1,3 @@
+variable "password" { # ERROR: No value for required variable
+  type = string
+}

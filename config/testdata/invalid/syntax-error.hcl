@@ -1,0 +1,3 @@
+image "ubuntu" {
+  template = "templates/linux" "extra" # ERROR: Missing newline after argument
+}

@@ -1,0 +1,3 @@
+environment "prod" {
+  parent = "stage" # ERROR: Reference to undeclared environment
+}

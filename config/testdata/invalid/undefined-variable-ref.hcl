@@ -1,0 +1,3 @@
+environment "dev" {
+  values = { mem = var.memory } # ERROR: Unsupported attribute
+}

@@ -1,0 +1,2 @@
+imagez "ubuntu" { # ERROR: Unsupported block type
+}

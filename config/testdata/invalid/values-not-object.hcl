@@ -1,0 +1,3 @@
+environment "dev" {
+  values = ["a", "b"] # ERROR: Incorrect attribute value type
+}

@@ -1,0 +1,2 @@
+os = "ubuntu"
+mem = var.mem # ERROR: Variables not allowed

@@ -1,0 +1,178 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/hcl/v2"
+
+	hversion "github.com/hybridcore/hybrid/internal/version"
+)
+
+// Directories are the workspace directories hybrid manages, relative to the
+// workspace root.
+type Directories struct {
+	Sources string // git checkouts, one per source block
+	Configs string // rendered var files, configs/<env>/<image>.pkrvars.hcl
+	State   string // state/packer-hybrid.json and its lock
+	Logs    string // hybrid.log and one log per packer build
+}
+
+// DefaultDirectories are the directories of DESIGN.md's workspace layout.
+var DefaultDirectories = Directories{Sources: "sources", Configs: "configs", State: "state", Logs: "logs"}
+
+// DefaultOSFamilies are the OS families a packer source name may start with.
+var DefaultOSFamilies = []string{"linux", "windows", "freebsd", "openbsd", "netbsd", "macos", "solaris", "illumos"}
+
+// DefaultParallelism is how many nodes apply runs at once unless the settings
+// block or -parallelism says otherwise.
+const DefaultParallelism = 4
+
+// Settings is the hybrid block: hybrid's own behaviour for this workspace.
+type Settings struct {
+	RequiredVersion string // constraint on hybrid's version
+	PackerVersion   string // constraint on the packer binary's version
+	Parallelism     int
+	Dirs            Directories
+	OSFamilies      []string
+	DeclRange       hcl.Range
+
+	PackerVersionRange hcl.Range
+}
+
+type rawHybrid struct {
+	RequiredVersion hcl.Expression  `hcl:"required_version,optional"`
+	PackerVersion   hcl.Expression  `hcl:"packer_version,optional"`
+	Parallelism     hcl.Expression  `hcl:"parallelism,optional"`
+	OSFamilies      hcl.Expression  `hcl:"os_families,optional"`
+	Directories     *rawDirectories `hcl:"directories,block"`
+	DefRange        hcl.Range       `hcl:",def_range"`
+}
+
+type rawDirectories struct {
+	Sources  hcl.Expression `hcl:"sources,optional"`
+	Configs  hcl.Expression `hcl:"configs,optional"`
+	State    hcl.Expression `hcl:"state,optional"`
+	Logs     hcl.Expression `hcl:"logs,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
+}
+
+// decodeSettings evaluates the hybrid block. Its attributes are literals: they
+// are read before variables exist.
+func decodeSettings(blocks []*rawHybrid) (Settings, hcl.Diagnostics) {
+	s := Settings{Parallelism: DefaultParallelism, Dirs: DefaultDirectories, OSFamilies: DefaultOSFamilies}
+	var diags hcl.Diagnostics
+	if len(blocks) == 0 {
+		return s, nil
+	}
+	for _, dup := range blocks[1:] {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate hybrid block",
+			Detail:   fmt.Sprintf("Only one hybrid settings block is allowed; the first is at %s.", blocks[0].DefRange),
+			Subject:  dup.DefRange.Ptr(),
+		})
+	}
+	b := blocks[0]
+	s.DeclRange = b.DefRange
+	var d hcl.Diagnostics
+	s.RequiredVersion, d = evalString(b.RequiredVersion, nil, "required_version", "")
+	diags = append(diags, d...)
+	if s.RequiredVersion != "" {
+		diags = append(diags, checkRequiredVersion(s.RequiredVersion, b.RequiredVersion.Range())...)
+	}
+	s.PackerVersion, d = evalString(b.PackerVersion, nil, "packer_version", "")
+	diags = append(diags, d...)
+	s.PackerVersionRange = b.PackerVersion.Range()
+	if s.PackerVersion != "" {
+		if _, err := version.NewConstraint(s.PackerVersion); err != nil {
+			diags = append(diags, invalidConstraint(s.PackerVersion, err, b.PackerVersion.Range()))
+		}
+	}
+	if !isNull(b.Parallelism) {
+		var n int
+		v, d := b.Parallelism.Value(nil)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			if err := decodeInt(v, &n); err != nil || n < 1 || n > 256 {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid parallelism",
+					Detail:   "parallelism is the number of nodes apply runs at once: a whole number from 1 to 256.",
+					Subject:  b.Parallelism.Range().Ptr(),
+				})
+			} else {
+				s.Parallelism = n
+			}
+		}
+	}
+	if !isNull(b.OSFamilies) {
+		fams, rngs, d := evalStringList(b.OSFamilies, nil, "os_families")
+		diags = append(diags, d...)
+		for i, f := range fams {
+			diags = append(diags, checkName("OS family", f, rngs[i])...)
+		}
+		if len(fams) > 0 {
+			s.OSFamilies = fams
+		}
+	}
+	if dirs := b.Directories; dirs != nil {
+		for _, f := range []struct {
+			expr hcl.Expression
+			dst  *string
+			what string
+		}{
+			{dirs.Sources, &s.Dirs.Sources, "sources directory"},
+			{dirs.Configs, &s.Dirs.Configs, "configs directory"},
+			{dirs.State, &s.Dirs.State, "state directory"},
+			{dirs.Logs, &s.Dirs.Logs, "logs directory"},
+		} {
+			p, d := evalString(f.expr, nil, f.what, *f.dst)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				continue
+			}
+			c, d := cleanRelPath(p, f.expr.Range(), f.what)
+			diags = append(diags, d...)
+			if c == "." {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Directory is the workspace root",
+					Detail:   fmt.Sprintf("The %s must be a subdirectory of the workspace, because hybrid manages its contents.", f.what),
+					Subject:  f.expr.Range().Ptr(),
+				})
+				continue
+			}
+			if !d.HasErrors() {
+				*f.dst = c
+			}
+		}
+	}
+	return s, diags
+}
+
+func checkRequiredVersion(constraint string, rng hcl.Range) hcl.Diagnostics {
+	c, err := version.NewConstraint(constraint)
+	if err != nil {
+		return hcl.Diagnostics{invalidConstraint(constraint, err, rng)}
+	}
+	v := version.Must(version.NewVersion(hversion.Version))
+	if !c.Check(v) {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unsupported hybrid version",
+			Detail:   fmt.Sprintf("This configuration requires hybrid %s, but this is hybrid %s. Install a hybrid release that meets the constraint.", constraint, hversion.Version),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	return nil
+}
+
+func invalidConstraint(c string, err error, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid version constraint",
+		Detail:   fmt.Sprintf("%q is not a version constraint (%v). Write it like \">= 1.9.0, < 2.0.0\" or \"~> 1.2\".", c, err),
+		Subject:  rng.Ptr(),
+	}
+}
