@@ -33,7 +33,7 @@ func TestLoadValid(t *testing.T) {
 	win := cfg.Images["windows"]
 	type summary struct {
 		Template, Builder, SourceName, OS, Platform, WorkingDir, Only string
-		DependsOn, Envs, Inputs                                     []string
+		DependsOn, Envs, Inputs                                       []string
 	}
 	got := summary{win.Template, win.Builder, win.SourceName, win.OS, win.Platform, win.WorkingDir, win.Only(),
 		names(win.DependsOn), cfg.ImageEnvironments(win), []string{win.Inputs[0].Path}}
