@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/plan"
+)
+
+// validateCommand checks the workspace without building anything.
+type validateCommand struct{ s streams }
+
+type validateArgs struct {
+	JSON    bool
+	NoColor bool
+	Inputs  config.Inputs
+}
+
+func (c *validateCommand) Synopsis() string { return "Check hybrid.hcl, templates, variables and assets" }
+
+func (c *validateCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: hybrid validate [options]
+
+  Checks the workspace without running packer or git and without writing
+  anything: hybrid.hcl (blocks, attributes, references, cycles), every
+  image's template (syntax, that the image's build exists, the naming
+  rule), the merged variables of every image in every environment against
+  the template's declared variables, and the provisioner assets.
+
+Options:
+  -json                Print the result as a JSON document.
+  -no-color            Do not colour the output.
+  -var 'NAME=VALUE'    Set a variable; may be repeated.
+  -var-file=FILE       Set variables from a file; may be repeated.
+`)
+}
+
+func parseValidateArgs(args []string) (*validateArgs, hcl.Diagnostics) {
+	a := &validateArgs{}
+	fs := newFlagSet("validate")
+	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	varFlags(fs, &a.Inputs)
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError("validate", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, flagError("validate", fmt.Errorf("unexpected argument %q: validate checks the workspace in the current directory (use -chdir=DIR)", fs.Arg(0)))
+	}
+	return a, nil
+}
+
+func (c *validateCommand) Run(args []string) int {
+	a, diags := parseValidateArgs(args)
+	v := newView(c.s, a != nil && a.NoColor)
+	if diags.HasErrors() {
+		v.diagnostics(nil, diags)
+		return 1
+	}
+	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	if a.JSON {
+		writeJSON(c.s.Out, map[string]any{
+			"format_version": "1.0",
+			"valid":          !diags.HasErrors(),
+			"error_count":    count(diags, hcl.DiagError),
+			"warning_count":  count(diags, hcl.DiagWarning),
+			"diagnostics":    diagsToJSON(diags),
+		})
+		if diags.HasErrors() {
+			return 1
+		}
+		return 0
+	}
+	v.diagnostics(ws.Parser.Files(), diags)
+	if diags.HasErrors() {
+		return 1
+	}
+	images := 0
+	if ws.Config != nil {
+		images = len(ws.Config.Images)
+	}
+	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %d images, %d builds across %d environments.\n",
+		v.paint("32;1", "Success!"), images, len(ws.Builds), len(ws.Config.Environments))
+	return 0
+}
+
+func count(diags hcl.Diagnostics, sev hcl.DiagnosticSeverity) int {
+	n := 0
+	for _, d := range diags {
+		if d.Severity == sev {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,20 @@
+package main
+
+import (
+	"sort"
+
+	"github.com/hashicorp/cli"
+)
+
+// commands maps every command name to its factory; this table is the whole
+// command-line surface.
+func commands(s streams) map[string]cli.CommandFactory {
+	return map[string]cli.CommandFactory{
+		"version":  func() (cli.Command, error) { return &versionCommand{s: s}, nil },
+		"validate": func() (cli.Command, error) { return &validateCommand{s: s}, nil },
+		"fmt":      func() (cli.Command, error) { return &fmtCommand{s: s}, nil },
+		"images":   func() (cli.Command, error) { return &imagesCommand{s: s}, nil },
+	}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
