@@ -71,7 +71,7 @@ func TestInvalidConfigs(t *testing.T) {
 				for _, in := range cfg.ImageNames() {
 					img := cfg.Images[in]
 					for _, env := range cfg.ImageEnvironments(img) {
-						_, d := cfg.Render(img, env, nil, nil)
+						_, d := cfg.Render(img, env, nil, nil, nil)
 						diags = append(diags, d...)
 					}
 				}

@@ -73,7 +73,7 @@ func names(refs []Ref) []string {
 
 func TestRenderMergeOrder(t *testing.T) {
 	cfg, _ := loadValid(t, Inputs{})
-	r, diags := cfg.Render(cfg.Images["ubuntu"], "prod", nil, nil)
+	r, diags := cfg.Render(cfg.Images["ubuntu"], "prod", nil, nil, nil)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -96,7 +96,8 @@ func TestRenderMergeOrder(t *testing.T) {
 
 func TestRenderKeepsSecretsOut(t *testing.T) {
 	cfg, _ := loadValid(t, Inputs{Args: []InputArg{{Value: "password=hunter2-very-secret"}}})
-	r, diags := cfg.Render(cfg.Images["ubuntu"], "prod", nil, func(n string) bool { return n == "label" })
+	r, diags := cfg.Render(cfg.Images["ubuntu"], "prod", nil,
+		func(n string) bool { return n == "label" }, func(n string) bool { return n != "extra" })
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -105,6 +106,12 @@ func TestRenderKeepsSecretsOut(t *testing.T) {
 	}
 	if bytes.Contains(r.Bytes, []byte(`label`+"  = ")) || bytes.Contains(r.Bytes, []byte(`"X"`)) {
 		t.Errorf("a value the template declares sensitive was rendered:\n%s", r.Bytes)
+	}
+	if diff := cmp.Diff([]string{"extra"}, r.Undeclared); diff != "" {
+		t.Errorf("undeclared (-want +got):\n%s", diff)
+	}
+	if bytes.Contains(r.Bytes, []byte("extra")) {
+		t.Errorf("an undeclared value was rendered:\n%s", r.Bytes)
 	}
 	if got := EnvValue(r.Sensitive["password"]); got != "hunter2-very-secret" {
 		t.Errorf("PKR_VAR value = %q", got)
@@ -123,7 +130,7 @@ func TestRenderDeterministic(t *testing.T) {
 		for _, in := range cfg.ImageNames() {
 			img := cfg.Images[in]
 			for _, env := range cfg.ImageEnvironments(img) {
-				r, diags := cfg.Render(img, env, nil, nil)
+				r, diags := cfg.Render(img, env, nil, nil, nil)
 				if diags.HasErrors() {
 					t.Fatal(diags)
 				}

@@ -31,7 +31,7 @@ func FuzzParse(f *testing.F) {
 		for _, in := range cfg.ImageNames() {
 			img := cfg.Images[in]
 			for _, env := range cfg.ImageEnvironments(img) {
-				cfg.Render(img, env, nil, nil)
+				cfg.Render(img, env, nil, nil, nil)
 			}
 		}
 	})

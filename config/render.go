@@ -58,19 +58,13 @@ func (c *Config) Layers(img *Image, env string) ([]Layer, hcl.Diagnostics) {
 			continue
 		}
 		files(g.VarFiles)
-		if len(g.Values) > 0 {
-			layers = append(layers, Layer{Name: "var_group." + g.Name, Values: g.Values, Ranges: g.Ranges})
-		}
+		layers = append(layers, Layer{Name: "var_group." + g.Name, Values: g.Values, Ranges: g.Ranges})
 	}
 	for _, e := range c.EnvironmentChain(env) {
 		files(e.VarFiles)
-		if len(e.Values) > 0 {
-			layers = append(layers, Layer{Name: "environment." + e.Name, Values: e.Values, Ranges: e.Ranges})
-		}
+		layers = append(layers, Layer{Name: "environment." + e.Name, Values: e.Values, Ranges: e.Ranges})
 	}
-	if len(img.Values) > 0 {
-		layers = append(layers, Layer{Name: "image." + img.Name, Values: img.Values, Ranges: img.Ranges})
-	}
+	layers = append(layers, Layer{Name: "image." + img.Name, Values: img.Values, Ranges: img.Ranges})
 	return layers, diags
 }
 
@@ -91,6 +85,9 @@ type Render struct {
 	// Sensitive holds the values kept out of Bytes, unmarked, by variable
 	// name: packer gets them as PKR_VAR_<name> environment variables.
 	Sensitive map[string]cty.Value
+	// Undeclared lists, sorted, the variables that have a value but that
+	// the template does not declare; they are left out of Bytes.
+	Undeclared []string
 	// Bytes is the var file: deterministic, sorted, formatted by hclwrite.
 	Bytes []byte
 }
@@ -104,8 +101,10 @@ func (c *Config) RenderPath(img, env string) string {
 // Render merges the layers of img in env, then extra (hybrid's own layers,
 // such as provisioner toggles), and renders the var file. A value is kept
 // out of the file when it derives from a sensitive variable or when
-// sensitive(name) reports that the template declares it sensitive.
-func (c *Config) Render(img *Image, env string, extra []Layer, sensitive func(name string) bool) (*Render, hcl.Diagnostics) {
+// sensitive(name) reports that the template declares it sensitive, and when
+// declared(name) reports that the template does not declare it at all. Nil
+// functions keep everything.
+func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declared func(name string) bool) (*Render, hcl.Diagnostics) {
 	layers, diags := c.Layers(img, env)
 	layers = append(layers, extra...)
 	r := &Render{
@@ -132,6 +131,10 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive func(na
 		if !v.IsWhollyKnown() {
 			// An unknown value comes from an expression that already failed
 			// with its own diagnostic.
+			continue
+		}
+		if declared != nil && !declared(name) {
+			r.Undeclared = append(r.Undeclared, name)
 			continue
 		}
 		if v.ContainsMarked() || (sensitive != nil && sensitive(name)) {
