@@ -118,28 +118,35 @@ func (c *imagesCommand) Run(args []string) int {
 		return 0
 	}
 	v.diagnostics(ws.Parser.Files(), diags)
-	group := ""
-	var tw *tabwriter.Writer
-	for _, r := range rows {
-		if g := r.OS + " / " + r.Platform; g != group {
-			if tw != nil {
-				tw.Flush()
-				fmt.Fprintln(c.s.Out)
+	// Align each group's table, then print every row with its file list
+	// below it, indented, so long paths do not widen the columns.
+	for start := 0; start < len(rows); {
+		end := start
+		for end < len(rows) && rows[end].OS == rows[start].OS && rows[end].Platform == rows[start].Platform {
+			end++
+		}
+		if start > 0 {
+			fmt.Fprintln(c.s.Out)
+		}
+		fmt.Fprintln(c.s.Out, v.bold(rows[start].OS+" / "+rows[start].Platform))
+		var buf strings.Builder
+		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "IMAGE\tENV\tBUILD\tPROVISIONER\tTEMPLATE\tDEPENDS ON")
+		for _, r := range rows[start:end] {
+			deps := strings.Join(r.DependsOn, ",")
+			if deps == "" {
+				deps = "-"
 			}
-			group = g
-			fmt.Fprintln(c.s.Out, v.bold(g))
-			tw = tabwriter.NewWriter(c.s.Out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "  IMAGE\tENV\tBUILD\tPROVISIONER\tTEMPLATE\tDEPENDS ON")
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Image, r.Environment, r.Build, r.Provisioner, r.Template, deps)
 		}
-		deps := strings.Join(r.DependsOn, ",")
-		if deps == "" {
-			deps = "-"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Image, r.Environment, r.Build, r.Provisioner, r.Template, deps)
-		fmt.Fprintf(tw, "  \tfiles:\t%s\t\t\t\n", strings.Join(r.Files, " "))
-	}
-	if tw != nil {
 		tw.Flush()
+		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+		fmt.Fprintf(c.s.Out, "  %s\n", strings.TrimRight(lines[0], " "))
+		for i, r := range rows[start:end] {
+			fmt.Fprintf(c.s.Out, "  %s\n", strings.TrimRight(lines[i+1], " "))
+			fmt.Fprintf(c.s.Out, "      files: %s\n", strings.Join(r.Files, " "))
+		}
+		start = end
 	}
 	fmt.Fprintf(c.s.Out, "\n%d images, %d builds across %d environments.\n", len(ws.Config.Images), len(rows), len(ws.Config.Environments))
 	return 0
