@@ -1,0 +1,157 @@
+package logs
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Sensitive replaces every occurrence of a registered secret.
+const Sensitive = "(sensitive)"
+
+// minLinePart is the shortest line of a multi-line secret that is also
+// registered on its own; shorter lines would blank out ordinary words.
+const minLinePart = 4
+
+// Redactor replaces registered secret values with Sensitive. Secrets can be
+// added at any time, for example once the configuration that declares them
+// has been read; from then on every record logged through a logger that uses
+// this Redactor is cleaned, including attributes attached earlier with
+// Logger.With. It is safe for concurrent use, and a nil *Redactor redacts
+// nothing.
+type Redactor struct {
+	mu       sync.Mutex
+	secrets  map[string]struct{}
+	replacer atomic.Pointer[strings.Replacer]
+}
+
+// NewRedactor returns a Redactor that knows the given secrets.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{secrets: make(map[string]struct{})}
+	r.Add(secrets...)
+	return r
+}
+
+// Add registers secret values. Empty values are ignored. A value spanning
+// several lines is also registered line by line (lines of at least four
+// characters), so that a log line quoting one line of a key is still caught.
+func (r *Redactor) Add(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.secrets == nil {
+		r.secrets = make(map[string]struct{})
+	}
+	changed := false
+	add := func(s string) {
+		if _, ok := r.secrets[s]; !ok && s != "" {
+			r.secrets[s] = struct{}{}
+			changed = true
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+		if strings.ContainsAny(s, "\r\n") {
+			for _, line := range strings.FieldsFunc(s, func(c rune) bool { return c == '\n' || c == '\r' }) {
+				if len(line) >= minLinePart {
+					add(line)
+				}
+			}
+		}
+	}
+	if !changed {
+		return
+	}
+	// Longer secrets first, so that a secret containing another is replaced
+	// whole rather than leaving its tail behind.
+	list := make([]string, 0, len(r.secrets))
+	for s := range r.secrets {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(a, b string) int {
+		return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b))
+	})
+	pairs := make([]string, 0, 2*len(list))
+	for _, s := range list {
+		pairs = append(pairs, s, Sensitive)
+	}
+	r.replacer.Store(strings.NewReplacer(pairs...))
+}
+
+// String returns s with every registered secret replaced by Sensitive.
+func (r *Redactor) String(s string) string {
+	if r == nil {
+		return s
+	}
+	rep := r.replacer.Load()
+	if rep == nil {
+		return s
+	}
+	return rep.Replace(s)
+}
+
+// active reports whether any secret is registered.
+func (r *Redactor) active() bool {
+	return r != nil && r.replacer.Load() != nil
+}
+
+// attr returns a with secrets removed from its key and value. A value of any
+// kind whose text contains a secret is replaced by its redacted text (for an
+// arbitrary value, the text the human format shows), so it is printed as a
+// string from then on.
+func (r *Redactor) attr(a slog.Attr) slog.Attr {
+	a.Key = r.String(a.Key)
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		group := v.Group()
+		out := make([]slog.Attr, len(group))
+		for i, g := range group {
+			out[i] = r.attr(g)
+		}
+		a.Value = slog.GroupValue(out...)
+	case slog.KindString:
+		a.Value = slog.StringValue(r.String(v.String()))
+	case slog.KindAny:
+		a.Value = v
+		primary := valueText(v)
+		for _, text := range append([]string{primary}, otherTexts(v.Any())...) {
+			if r.String(text) != text {
+				a.Value = slog.StringValue(r.String(primary))
+				break
+			}
+		}
+	default:
+		a.Value = v
+		if s := v.String(); r.String(s) != s {
+			a.Value = slog.StringValue(r.String(s))
+		}
+	}
+	return a
+}
+
+// otherTexts returns the forms other than valueText in which a handler or
+// a reader may see x: its fmt form with field names, and its JSON form.
+func otherTexts(x any) []string {
+	texts := []string{fmt.Sprintf("%+v", x)}
+	if b, ok := marshalJSON(x); ok {
+		texts = append(texts, string(b))
+	}
+	return texts
+}
+
+// marshalJSON is json.Marshal that reports a panicking MarshalJSON method as
+// a failure instead of passing the panic on.
+func marshalJSON(x any) (b []byte, ok bool) {
+	defer func() {
+		if recover() != nil {
+			b, ok = nil, false
+		}
+	}()
+	b, err := json.Marshal(x)
+	return b, err == nil
+}
