@@ -1,0 +1,55 @@
+package state
+
+import (
+	"errors"
+	"sync"
+)
+
+// Manager serializes changes to one state from many goroutines. It keeps the
+// state in memory and applies each Update to a copy, one at a time, writing
+// the result through the backend; so two nodes finishing together each add
+// their own entry and neither overwrites the other's.
+//
+// The caller holds the backend's lock for as long as it uses a Manager.
+type Manager struct {
+	backend Backend
+
+	mu    sync.Mutex
+	state *State
+}
+
+// NewManager reads the state from b.
+func NewManager(b Backend) (*Manager, error) {
+	s, err := b.Read()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{backend: b, state: s}, nil
+}
+
+// State returns a copy of the current state.
+func (m *Manager) State() *State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state.DeepCopy()
+}
+
+// Update calls fn with a copy of the current state and writes what fn left
+// in it. If fn or the write fails, nothing changes, in memory or on disk, and
+// the error is returned. fn must not keep the state it is given.
+func (m *Manager) Update(fn func(*State) error) error {
+	if fn == nil {
+		return errors.New("update state: no change given")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := m.state.DeepCopy()
+	if err := fn(next); err != nil {
+		return err
+	}
+	if err := m.backend.Write(next); err != nil {
+		return err
+	}
+	m.state = next
+	return nil
+}
