@@ -1,0 +1,358 @@
+package packer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Status is how a build ended.
+type Status string
+
+// Build statuses.
+const (
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusCancelled Status = "cancelled"
+)
+
+// errorTail is how many error lines a failed Result keeps.
+const errorTail = 20
+
+// maxLine bounds one line of packer output held in memory; a longer line is
+// handled in pieces of this size.
+const maxLine = 1 << 20
+
+// waitDelay bounds how long Build waits for packer's output pipes to close
+// after packer exited (a leftover child may hold them open).
+const waitDelay = 5 * time.Second
+
+// BuildOptions are the caller's hooks into a running build.
+type BuildOptions struct {
+	// Log receives packer's full output, stdout and stderr line by line, as
+	// packer wrote it (sensitive values redacted): the per-build log file.
+	Log io.Writer
+	// OnEvent receives each line as a typed Event while packer runs, in
+	// order, from one goroutine at a time. A slow OnEvent slows packer down.
+	OnEvent func(Event)
+	// ManifestDirs are the directories to look in for the manifest files
+	// the build writes, relative to the Invocation's WorkDir or absolute.
+	// Empty means the WorkDir.
+	ManifestDirs []string
+	// Hard, when it is done, kills packer and its plugins at once (SIGKILL
+	// to its process group). Nil means never: after the build's context
+	// ends, packer gets SIGINT and as long as it needs to clean up.
+	Hard context.Context
+}
+
+// Result is what one packer build did.
+type Result struct {
+	Status Status
+	// ExitCode is packer's exit status; 128+N when signal N killed it; -1
+	// when it never ran.
+	ExitCode int
+	// Artifacts are the artifacts packer printed on its machine-readable
+	// output, in order.
+	Artifacts []Artifact
+	// PackerRunUUID is the packer run that wrote ManifestBuilds.
+	PackerRunUUID string
+	// ManifestPath is the manifest file the build wrote, "" if none; the
+	// first of Manifests.
+	ManifestPath string
+	// ManifestDigest is the hex SHA-256 of ManifestPath's content as the
+	// build left it.
+	ManifestDigest string
+	// Manifests are all the manifest files the build wrote to, by path.
+	// There are several when the output name holds a timestamp and the
+	// builds of one run finished in different seconds.
+	Manifests []ManifestRef
+	// ManifestBuilds are the manifests' entries from this build.
+	ManifestBuilds []ManifestBuild
+	// Started and Finished bound packer's run.
+	Started, Finished time.Time
+	Duration          time.Duration
+	// LogPath is where the caller stored the log; Build leaves it empty.
+	LogPath string
+	// LastErrorLines are the last error lines (ui errors and stderr) of a
+	// build that did not succeed.
+	LastErrorLines []string
+}
+
+// Build runs `packer build -machine-readable` for inv, streaming its output
+// to opts.Log and opts.OnEvent, and returns what it built.
+//
+// Packer runs in inv.WorkDir, in its own process group, with stdin closed.
+// When ctx ends, packer's process group gets SIGINT so it stops and cleans
+// up; when opts.Hard ends, it gets SIGKILL. Build always waits for packer to
+// exit. After a stopped packer exits, whatever it left running in its process
+// group is killed (on Linux, where that can be done without racing PID reuse).
+//
+// A build that failed or was cancelled is a Result with that Status and a
+// nil error. The error is non-nil when packer could not be started (the
+// Result is then nil) or when writing opts.Log failed (the Result is valid).
+func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, error) {
+	if err := inv.check(); err != nil {
+		return nil, err
+	}
+	res := &Result{ExitCode: -1}
+	if ctx.Err() != nil {
+		res.Status = StatusCancelled
+		res.Started = time.Now()
+		res.Finished = res.Started
+		return res, nil
+	}
+
+	dirs := manifestDirs(inv.WorkDir, opts.ManifestDirs)
+	before := snapshotManifests(dirs)
+
+	r := &buildRun{log: opts.Log, onEvent: opts.OnEvent, redact: inv.redactor()}
+	stdout := &lineWriter{emit: r.stdoutLine}
+	stderr := &lineWriter{emit: r.stderrLine}
+
+	cmd := exec.Command(inv.bin(), inv.Args("build")...)
+	cmd.Dir = inv.WorkDir
+	cmd.Env = inv.environ()
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	cmd.WaitDelay = waitDelay
+	newProcessGroup(cmd)
+
+	res.Started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start packer build: %w; check the packer binary (HYBRID_PACKER) and the working directory", err)
+	}
+
+	// Signals go to packer's process group only until packer has been
+	// reaped, so they can never reach a process that reused its ID.
+	var mu sync.Mutex
+	exited, stopping := false, false
+	send := func(signal func(*os.Process) error) {
+		mu.Lock()
+		defer mu.Unlock()
+		stopping = true
+		if !exited {
+			_ = signal(cmd.Process)
+		}
+	}
+	waited := make(chan error, 1)
+	go func() {
+		peeked := awaitExit(cmd.Process.Pid)
+		mu.Lock()
+		if peeked && stopping {
+			// Packer has stopped but is not reaped yet: kill what it left
+			// behind in its group, such as a provisioner's script whose
+			// wrapper shell packer killed.
+			_ = killGroup(cmd.Process)
+		}
+		exited = peeked
+		mu.Unlock()
+		err := cmd.Wait()
+		mu.Lock()
+		exited = true
+		mu.Unlock()
+		waited <- err
+	}()
+
+	var hardDone <-chan struct{}
+	if opts.Hard != nil {
+		hardDone = opts.Hard.Done()
+	}
+	ctxDone := ctx.Done()
+	stopped := false
+	var waitErr error
+wait:
+	for {
+		select {
+		case waitErr = <-waited:
+			break wait
+		case <-ctxDone:
+			stopped = true
+			ctxDone = nil
+			send(interruptGroup)
+		case <-hardDone:
+			stopped = true
+			hardDone = nil
+			send(killGroup)
+		}
+	}
+	stdout.flush()
+	stderr.flush()
+	res.Finished = time.Now()
+	res.Duration = res.Finished.Sub(res.Started)
+
+	if cmd.ProcessState == nil {
+		return nil, fmt.Errorf("wait for packer build: %w", waitErr)
+	}
+	res.ExitCode = exitCode(cmd.ProcessState)
+	switch {
+	case res.ExitCode == 0:
+		res.Status = StatusSucceeded
+	case stopped:
+		res.Status = StatusCancelled
+	default:
+		res.Status = StatusFailed
+	}
+	res.Artifacts = r.artifacts.artifacts()
+	if m, ok := findManifest(before, dirs, inv.Only, res.Artifacts); ok {
+		res.Manifests = m.files
+		res.ManifestPath = m.files[0].Path
+		res.ManifestDigest = m.files[0].Digest
+		res.PackerRunUUID = m.runUUID
+		res.ManifestBuilds = m.builds
+	}
+	if res.Status != StatusSucceeded {
+		res.LastErrorLines = r.errorLines()
+	}
+	if r.logErr != nil {
+		return res, fmt.Errorf("write packer build log: %w; check free disk space and the log directory", r.logErr)
+	}
+	return res, nil
+}
+
+// manifestDirs resolves the directories to search for manifests.
+func manifestDirs(workDir string, dirs []string) []string {
+	if workDir == "" {
+		workDir = "."
+	}
+	if len(dirs) == 0 {
+		return []string{workDir}
+	}
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		if filepath.IsAbs(d) {
+			out[i] = d
+		} else {
+			out[i] = filepath.Join(workDir, d)
+		}
+	}
+	return out
+}
+
+// buildRun handles the lines of one running build. Its methods are called
+// from the stdout and stderr copying goroutines, so they take mu.
+type buildRun struct {
+	mu        sync.Mutex
+	log       io.Writer
+	logErr    error
+	onEvent   func(Event)
+	redact    func(string) string
+	artifacts artifactCollector
+	tail      []string // ring of the last errorTail error lines
+	tailNext  int
+}
+
+func (r *buildRun) stdoutLine(line string) {
+	line = r.redact(line)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writeLog(line)
+	e, ok := ParseLine(line)
+	if !ok {
+		e = Event{Time: time.Now().UTC(), Type: TypeRaw, Data: []string{line}}
+		r.addError(line)
+	} else {
+		for i, d := range e.Data {
+			// A secret made of packer's escapes shows only once unescaped.
+			e.Data[i] = r.redact(d)
+		}
+		r.artifacts.add(e)
+		if ui, ok := e.UI(); ok && ui.Level == LevelError {
+			for _, l := range strings.Split(ui.Text, "\n") {
+				r.addError(l)
+			}
+		}
+	}
+	if r.onEvent != nil {
+		r.onEvent(e)
+	}
+}
+
+func (r *buildRun) stderrLine(line string) {
+	line = r.redact(strings.TrimSuffix(line, "\r"))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writeLog(line)
+	r.addError(line)
+	if r.onEvent != nil {
+		r.onEvent(Event{Time: time.Now().UTC(), Type: TypeStderr, Data: []string{line}})
+	}
+}
+
+func (r *buildRun) writeLog(line string) {
+	if r.log == nil || r.logErr != nil {
+		return
+	}
+	_, r.logErr = io.WriteString(r.log, line+"\n")
+}
+
+func (r *buildRun) addError(line string) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return
+	}
+	if len(r.tail) < errorTail {
+		r.tail = append(r.tail, line)
+		return
+	}
+	r.tail[r.tailNext] = line
+	r.tailNext = (r.tailNext + 1) % errorTail
+}
+
+// errorLines returns the kept error lines, oldest first.
+func (r *buildRun) errorLines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.tail) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(r.tail))
+	out = append(out, r.tail[r.tailNext:]...)
+	return append(out, r.tail[:r.tailNext]...)
+}
+
+// lineWriter splits what is written to it into lines (without the newline)
+// and hands each to emit. Lines longer than maxLine are emitted in pieces.
+type lineWriter struct {
+	buf  []byte
+	emit func(string)
+}
+
+// Write splits p into lines; it never fails.
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			for len(w.buf) >= maxLine {
+				w.emit(string(w.buf[:maxLine]))
+				w.buf = append(w.buf[:0], w.buf[maxLine:]...)
+			}
+			break
+		}
+		w.buf = append(w.buf, p[:i]...)
+		for len(w.buf) > maxLine {
+			w.emit(string(w.buf[:maxLine]))
+			w.buf = append(w.buf[:0], w.buf[maxLine:]...)
+		}
+		w.emit(string(w.buf))
+		w.buf = w.buf[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// flush emits a last line that had no newline.
+func (w *lineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+}

@@ -1,0 +1,22 @@
+// Package packer owns everything about running the packer binary: finding it,
+// reading its version, and running `packer fmt -check`, `packer validate` and
+// `packer build` for one image with its working directory, `-only` filter,
+// var files in layer order and sensitive values in its environment.
+//
+// It parses packer's `-machine-readable` stream into typed events as the build
+// runs, collects the artifacts packer reports, finds the manifest files the
+// build wrote (also those with a timestamp in their name) and ties their
+// entries to the build, and returns one structured Result per build.
+//
+// Sensitive values (Invocation.Vars) reach packer only as PKR_VAR_<name>
+// environment variables: never on the command line, and they are redacted
+// from the log and the events this package produces.
+//
+// Untrusted strings never become options: template paths that start with "-"
+// are prefixed with "./", and -only and -var-file values are always passed as
+// flag values.
+//
+// The package knows nothing of hybrid's configuration, plan or state: it takes
+// paths, names and values, runs packer and reports what happened. It writes no
+// file itself; the caller owns the log writer and the state.
+package packer

@@ -1,0 +1,3 @@
+source "null" "y" {
+communicator   = "none"
+}
