@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/provisioners"
 	"github.com/hybridcore/hybrid/sources"
 	"github.com/hybridcore/hybrid/templates"
@@ -69,6 +70,20 @@ func (b *Build) CommandFiles(root string) []string {
 // and that each provisioning stack has its assets. The Workspace is
 // returned as far as it could be built, even with errors.
 func LoadWorkspace(dir string, in config.Inputs) (*Workspace, hcl.Diagnostics) {
+	return LoadWorkspaceWith(dir, in, LoadOptions{})
+}
+
+// LoadOptions adjust LoadWorkspace for commands that run before the sources
+// are checked out.
+type LoadOptions struct {
+	// SkipUnsynced leaves out, without an error, the images whose template
+	// lives in a source that is not checked out yet: hybrid lock and init
+	// pin and fetch sources before those templates can be read.
+	SkipUnsynced bool
+}
+
+// LoadWorkspaceWith is LoadWorkspace with options.
+func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspace, hcl.Diagnostics) {
 	p := hclparse.NewParser()
 	cfg, diags := config.Load(p, dir, in)
 	ws := &Workspace{Config: cfg, Parser: p, Templates: map[string]*templates.Template{}}
@@ -76,7 +91,7 @@ func LoadWorkspace(dir string, in config.Inputs) (*Workspace, hcl.Diagnostics) {
 		return ws, diags
 	}
 	diags = append(diags, checkSources(cfg)...)
-	diags = append(diags, ws.loadTemplates()...)
+	diags = append(diags, ws.loadTemplates(opts)...)
 	// Undeclared values are reported once per layer that sets them, not once
 	// per build: a shared var group would otherwise repeat for every image.
 	type unused struct {
@@ -134,7 +149,7 @@ func LoadWorkspace(dir string, in config.Inputs) (*Workspace, hcl.Diagnostics) {
 
 // loadTemplates reads each distinct template directory once and checks the
 // naming rule for templates that some strict image uses.
-func (ws *Workspace) loadTemplates() hcl.Diagnostics {
+func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	cfg := ws.Config
 	var diags hcl.Diagnostics
 	strict := map[string]bool{}
@@ -148,6 +163,9 @@ func (ws *Workspace) loadTemplates() hcl.Diagnostics {
 		}
 		ws.Templates[img.Template] = nil
 		abs := filepath.Join(cfg.Dir, filepath.FromSlash(img.Template))
+		if opts.SkipUnsynced && !ws.sourceSynced(img.Template) {
+			continue
+		}
 		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
 			diags = append(diags, missingTemplateDir(cfg, img, err))
 			continue
@@ -370,4 +388,59 @@ func relRange(img *config.Image, rng hcl.Range) string {
 		rng.Filename = rng.Filename[i+1:]
 	}
 	return fmt.Sprintf("%s:%d", rng.Filename, rng.Start.Line)
+}
+
+// LockRequirements is what the workspace asks the lockfile to pin: packer
+// (the settings constraint joined with every template's required_version),
+// the plugins of plugin blocks and of the templates' required_plugins, and
+// every source.
+func (ws *Workspace) LockRequirements() lock.Requirements {
+	cfg := ws.Config
+	req := lock.Requirements{PackerRange: cfg.Settings.PackerVersionRange}
+	constraints := []string{cfg.Settings.PackerVersion}
+	plugins := map[string]*lock.PluginRequirement{}
+	addPlugin := func(source, constraint string, rng hcl.Range) {
+		p := plugins[source]
+		if p == nil {
+			p = &lock.PluginRequirement{Source: source, DeclRange: rng}
+			plugins[source] = p
+		}
+		p.Constraints = lock.JoinConstraints(p.Constraints, constraint)
+	}
+	for _, name := range sortedKeys(cfg.Plugins) {
+		pl := cfg.Plugins[name]
+		addPlugin(pl.Source, pl.Version, pl.DeclRange)
+	}
+	for _, dir := range sortedKeys(ws.Templates) {
+		t := ws.Templates[dir]
+		if t == nil {
+			continue
+		}
+		for _, c := range t.RequiredVersion {
+			constraints = append(constraints, c.Value)
+		}
+		for _, name := range sortedKeys(t.RequiredPlugins) {
+			rp := t.RequiredPlugins[name]
+			addPlugin(rp.Source, rp.Version, rp.Range)
+		}
+	}
+	req.Packer = lock.JoinConstraints(constraints...)
+	for _, src := range sortedKeys(plugins) {
+		req.Plugins = append(req.Plugins, *plugins[src])
+	}
+	for _, name := range cfg.SourceNames() {
+		s := cfg.Sources[name]
+		req.Sources = append(req.Sources, lock.SourceRequirement{Name: s.Name, URL: s.URL, Ref: s.Ref, DeclRange: s.DeclRange})
+	}
+	return req
+}
+
+// sourceSynced reports whether the source holding p, if any, is checked out.
+func (ws *Workspace) sourceSynced(p string) bool {
+	s := ws.Config.SourceOf(p)
+	if s == nil {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(ws.Config.Dir, filepath.FromSlash(s.Path), ".git"))
+	return err == nil
 }

@@ -14,6 +14,7 @@ func commands(s streams) map[string]cli.CommandFactory {
 		"validate": func() (cli.Command, error) { return &validateCommand{s: s}, nil },
 		"fmt":      func() (cli.Command, error) { return &fmtCommand{s: s}, nil },
 		"images":   func() (cli.Command, error) { return &imagesCommand{s: s}, nil },
+		"plan":     func() (cli.Command, error) { return &planCommand{s: s}, nil },
 	}
 }
 

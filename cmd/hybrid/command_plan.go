@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/sources"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// planCommand shows what is out of date, and why.
+type planCommand struct{ s streams }
+
+type planArgs struct {
+	Out              string
+	JSON             bool
+	DetailedExitCode bool
+	Targets          []string
+	Envs             []string
+	Inputs           config.Inputs
+	LockTimeout      time.Duration
+	NoColor          bool
+}
+
+func (c *planCommand) Synopsis() string { return "Show which renders and builds are out of date, and why" }
+
+func (c *planCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: hybrid plan [options]
+
+  Compares the workspace (hybrid.hcl, templates, var files, provisioner
+  assets, source checkouts) with the state and the lockfile, and shows every
+  source sync, var-file render and packer build that is out of date, with
+  the inputs that make it so. Plan changes nothing (it may refresh the
+  stat cache that makes the next plan faster).
+
+Options:
+  -out=FILE            Save the plan, for "hybrid apply FILE".
+  -json                Print the plan as a JSON document (format_version 1.0).
+  -detailed-exitcode   Exit 0 with no changes, 2 with changes, 1 on error.
+  -target=ADDR         Plan only ADDR and what it needs. Globs allowed
+                       (build.prod.*); may be repeated.
+  -env=NAME            Plan only renders and builds of this environment;
+                       may be repeated.
+  -var 'NAME=VALUE'    Set a variable; may be repeated.
+  -var-file=FILE       Set variables from a file; may be repeated.
+  -lock-timeout=DUR    Wait up to DUR for the state lock (default: fail at once).
+  -no-color            Do not colour the output.
+`)
+}
+
+// stringsFlag collects a repeatable option.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string { return strings.Join(*f, ",") }
+func (f *stringsFlag) Set(s string) error {
+	*f = append(*f, s)
+	return nil
+}
+
+func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
+	a := &planArgs{}
+	fs := newFlagSet("plan")
+	fs.StringVar(&a.Out, "out", "", "")
+	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.DetailedExitCode, "detailed-exitcode", false, "")
+	fs.Var((*stringsFlag)(&a.Targets), "target", "")
+	fs.Var((*stringsFlag)(&a.Envs), "env", "")
+	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	varFlags(fs, &a.Inputs)
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError("plan", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, flagError("plan", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return a, nil
+}
+
+func (c *planCommand) Run(args []string) int {
+	a, diags := parsePlanArgs(args)
+	v := newView(c.s, a != nil && a.NoColor)
+	if diags.HasErrors() {
+		v.diagnostics(nil, diags)
+		return 1
+	}
+	ctx, _, stop := signalContext(context.Background(), nil)
+	defer stop()
+	return c.run(ctx, a, v)
+}
+
+func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
+	ws, p, diags := makePlan(ctx, "plan", planRequest{
+		Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout,
+	})
+	files := map[string]*hcl.File(nil)
+	if ws != nil {
+		files = ws.Parser.Files()
+	}
+	if diags.HasErrors() {
+		v.diagnostics(files, diags)
+		return 1
+	}
+	if a.Out != "" {
+		if err := plan.WriteFile(a.Out, p); err != nil {
+			v.errorf("cannot save the plan: %v", err)
+			return 1
+		}
+	}
+	if a.JSON {
+		b, err := plan.Encode(p)
+		if err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
+		c.s.Out.Write(b)
+	} else {
+		v.diagnostics(files, diags)
+		v.renderPlan(c.s.Out, p)
+		if a.Out != "" {
+			fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
+		}
+	}
+	if a.DetailedExitCode && p.HasChanges() {
+		return 2
+	}
+	return 0
+}
+
+// planRequest is what makePlan needs from plan's and apply's options.
+type planRequest struct {
+	Inputs      config.Inputs
+	Targets     []string
+	Envs        []string
+	LockTimeout time.Duration
+	// KeepLock leaves the state locked for the caller (apply), which then
+	// releases it with the returned workspace's unlock function.
+	KeepLock bool
+}
+
+// planned is a plan with what apply needs to carry it out.
+type planned struct {
+	ws      *plan.Workspace
+	backend *state.Local
+	state   *state.State
+	unlock  func() error
+}
+
+// makePlan loads the workspace, the lockfile and the state (under the state
+// lock), and plans. Plan is read-only: the lock is released before it
+// returns unless req.KeepLock.
+func makePlan(ctx context.Context, operation string, req planRequest) (*plan.Workspace, *plan.Plan, hcl.Diagnostics) {
+	pd, p, diags := makePlanned(ctx, operation, req)
+	if pd == nil {
+		return nil, p, diags
+	}
+	if pd.unlock != nil && !req.KeepLock {
+		pd.unlock()
+	}
+	return pd.ws, p, diags
+}
+
+func makePlanned(ctx context.Context, operation string, req planRequest) (*planned, *plan.Plan, hcl.Diagnostics) {
+	ws, diags := plan.LoadWorkspace(".", req.Inputs)
+	pd := &planned{ws: ws}
+	if diags.HasErrors() {
+		return pd, nil, diags
+	}
+	lf, lockDigest, d := readLockfile(ws)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return pd, nil, diags
+	}
+	backend := state.NewLocal(statePath(ws))
+	pd.backend = backend
+	if _, err := os.Stat(statePath(ws)); err == nil || req.KeepLock {
+		if err := os.MkdirAll(dirOf(statePath(ws)), 0o755); err != nil {
+			return pd, nil, append(diags, errDiag("Cannot create the state directory", err, "")...)
+		}
+		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
+		if err != nil {
+			var le *state.LockError
+			if errors.As(err, &le) {
+				return pd, nil, append(diags, errDiag("State locked", err, "")...)
+			}
+			return pd, nil, append(diags, errDiag("Cannot lock the state", err, "")...)
+		}
+		pd.unlock = unlock
+	}
+	st, err := backend.Read()
+	if err != nil {
+		if pd.unlock != nil {
+			pd.unlock()
+			pd.unlock = nil
+		}
+		return pd, nil, append(diags, errDiag("Cannot read the state", err, "")...)
+	}
+	pd.state = st
+	opts := plan.Options{
+		State: st, Lock: lf, LockDigest: lockDigest,
+		Targets: req.Targets, Envs: req.Envs,
+	}
+	if lf.Packer != nil {
+		opts.PackerVersion = lf.Packer.Version
+	}
+	cache := plan.LoadStatCache(statCachePath(ws))
+	opts.Hasher = plan.NewHasher(ws.Config.Dir, cache)
+	if len(ws.Config.Sources) > 0 {
+		g, err := sources.NewGit()
+		if err != nil {
+			return pd, nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to check out sources")...)
+		}
+		opts.Git = g
+	}
+	p, d := plan.Make(ctx, ws, opts)
+	diags = append(diags, d...)
+	if err := cache.Save(statCachePath(ws)); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the stat cache",
+			Detail: fmt.Sprintf("%v. The next plan hashes every file again.", err)})
+	}
+	if diags.HasErrors() && pd.unlock != nil && !req.KeepLock {
+		pd.unlock()
+		pd.unlock = nil
+	}
+	return pd, p, diags
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndex(p, string(os.PathSeparator))
+	if i < 0 {
+		return "."
+	}
+	return p[:i]
+}

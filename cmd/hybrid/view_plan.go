@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/hybridcore/hybrid/plan"
+)
+
+// typeOrder lists node types in pipeline order, the order plan output uses.
+var typeOrder = map[string]int{plan.TypeSource: 0, plan.TypeRender: 1, plan.TypeBuild: 2}
+
+// renderPlan prints a plan for people, one block per change in pipeline
+// order (sources, renders, builds), then the summary line.
+func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
+	changes := make([]*plan.Change, 0, len(p.Changes))
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			changes = append(changes, c)
+		}
+	}
+	sort.SliceStable(changes, func(i, j int) bool {
+		a, b := changes[i], changes[j]
+		if typeOrder[a.Type] != typeOrder[b.Type] {
+			return typeOrder[a.Type] < typeOrder[b.Type]
+		}
+		return a.Address < b.Address
+	})
+	if len(changes) == 0 {
+		fmt.Fprintf(w, "%s The workspace is up to date: every render and build matches its inputs.\n", v.paint("32;1", "No changes."))
+		return
+	}
+	fmt.Fprintln(w, "hybrid will perform the following actions:")
+	for _, c := range changes {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  %s\n", v.paint("1", "# "+c.Address+" "+verb(c)))
+		fmt.Fprintf(w, "  %s %s\n", v.symbol(c.Action), c.Address)
+		for _, r := range c.Reasons {
+			line := r.Message
+			if c.Type == plan.TypeRender && r.Kind == plan.ReasonVariable {
+				line = v.variableLine(r)
+			} else if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" {
+				line = fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
+			}
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, v.bold(p.Summary.String()))
+}
+
+func verb(c *plan.Change) string {
+	switch c.Action {
+	case plan.Delete:
+		return "will be forgotten"
+	case plan.Create:
+		switch c.Type {
+		case plan.TypeSource:
+			return "will be checked out"
+		case plan.TypeRender:
+			return "will be rendered"
+		}
+		return "will be built"
+	}
+	switch c.Type {
+	case plan.TypeSource:
+		return "will be synced"
+	case plan.TypeRender:
+		return "will be re-rendered"
+	}
+	return "will be rebuilt"
+}
+
+func (v *view) symbol(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return v.paint("32", "+")
+	case plan.Update:
+		return v.paint("33", "~")
+	case plan.Delete:
+		return v.paint("31", "-")
+	}
+	return " "
+}
+
+// variableLine shows one variable of a render diff, terraform style.
+func (v *view) variableLine(r plan.Reason) string {
+	name := strings.TrimPrefix(r.Input, "var ")
+	switch {
+	case r.Before == "":
+		return fmt.Sprintf("%s %s = %s", v.paint("32", "+"), name, r.After)
+	case r.After == "":
+		return fmt.Sprintf("%s %s = %s", v.paint("31", "-"), name, r.Before)
+	}
+	return fmt.Sprintf("%s %s = %s -> %s", v.paint("33", "~"), name, r.Before, r.After)
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/internal/version"
+	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// stateFilename is the state file inside the workspace's state directory.
+const stateFilename = "packer-hybrid.json"
+
+// statePath is the workspace's state file.
+func statePath(ws *plan.Workspace) string {
+	return filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State), stateFilename)
+}
+
+// statCachePath is the plan stat cache, beside the state file.
+func statCachePath(ws *plan.Workspace) string {
+	return filepath.Join(filepath.Dir(statePath(ws)), plan.StatCacheFilename)
+}
+
+// lockfilePath is the workspace's lockfile.
+func lockfilePath(ws *plan.Workspace) string {
+	return filepath.Join(ws.Config.Dir, lock.DefaultFilename)
+}
+
+// readLockfile reads hybrid.lock.hcl (parsing through the workspace parser so
+// errors print with snippets) and returns it with the digest of its bytes.
+func readLockfile(ws *plan.Workspace) (*lock.File, string, hcl.Diagnostics) {
+	path := lockfilePath(ws)
+	f, diags := lock.ReadWith(ws.Parser, path)
+	digest := ""
+	if b, err := os.ReadFile(path); err == nil {
+		digest = plan.Digest(b)
+	}
+	return f, digest, diags
+}
+
+// lockState takes the state lock for an operation, waiting up to timeout.
+// The returned function releases it.
+func lockState(ctx context.Context, b *state.Local, operation string, timeout time.Duration) (func() error, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	id, err := b.Lock(ctx, state.LockInfo{Operation: operation, Version: version.Version})
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return b.Unlock(id) }, nil
+}
+
+// signalContext is cancelled on the first SIGINT or SIGTERM; hard is
+// cancelled on the second, when a command must stop at once.
+func signalContext(parent context.Context, onFirst func()) (ctx, hard context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	hard, hardCancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-ch:
+				n++
+				if n == 1 {
+					if onFirst != nil {
+						onFirst()
+					}
+					cancel()
+				} else {
+					hardCancel()
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, hard, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+		hardCancel()
+	}
+}
+
+// errDiag turns an error that is not about a configuration line into a
+// diagnostic with a next step.
+func errDiag(summary string, err error, next string) hcl.Diagnostics {
+	detail := err.Error()
+	if next != "" {
+		detail = fmt.Sprintf("%s. %s", trimDot(detail), next)
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}
+}
+
+func trimDot(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '.' || s[len(s)-1] == '\n') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,672 @@
+package plan
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/graph"
+	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// SourceInspector reads a git checkout, so a plan can see drift: a checkout
+// on another commit than the lock pins, or with local changes.
+type SourceInspector interface {
+	Head(ctx context.Context, dir string) (string, error)
+	Dirty(ctx context.Context, dir string) ([]string, error)
+}
+
+// Options are the recorded world a plan compares the workspace with, and
+// what narrows it.
+type Options struct {
+	State *state.State // nil: nothing was ever applied
+	Lock  *lock.File
+	// LockDigest identifies the lockfile bytes the plan was made against.
+	LockDigest string
+	// PackerVersion is the version builds will run with (the lock's pin).
+	PackerVersion string
+	// Targets are address globs (build.prod.*); the plan holds the nodes
+	// they match and everything those need. Empty means everything.
+	Targets []string
+	// Envs limits renders and builds to these environments.
+	Envs []string
+	// Hasher digests files; nil hashes everything afresh.
+	Hasher *Hasher
+	// Git inspects source checkouts; nil skips checkout drift.
+	Git SourceInspector
+}
+
+// node is a graph vertex for one planned address.
+type node struct {
+	addr   string
+	typ    string
+	build  *Build  // render and build nodes
+	source string  // source nodes
+	change *Change // filled in topological order
+}
+
+func (n *node) Name() string { return n.addr }
+
+// Make plans the workspace against the options' state and lockfile.
+func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnostics) {
+	cfg := ws.Config
+	st := opts.State
+	if st == nil {
+		st = state.New()
+	}
+	if opts.Hasher == nil {
+		opts.Hasher = NewHasher(cfg.Dir, nil)
+	}
+	var diags hcl.Diagnostics
+	diags = append(diags, opts.Lock.Check(ws.LockRequirements())...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	for _, e := range opts.Envs {
+		if _, ok := cfg.Environments[e]; !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown environment",
+				Detail:   fmt.Sprintf("-env=%s names no environment of hybrid.hcl (declared: %s).", e, strings.Join(cfg.EnvironmentNames(), ", ")),
+			})
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	g, nodes := ws.desiredGraph(opts.Envs)
+	if err := g.Validate(); err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
+	}
+
+	// Deletions: state entries the configuration no longer has.
+	var gone []string
+	for _, addr := range st.Addresses() {
+		if _, ok := nodes[addr]; ok {
+			continue
+		}
+		if len(opts.Envs) > 0 && !inEnvs(addr, opts.Envs) {
+			continue
+		}
+		gone = append(gone, addr)
+	}
+
+	keep, d := selectTargets(g, nodes, gone, opts.Targets)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	p := &Plan{
+		FormatVersion: FormatVersion, Lineage: st.Lineage, Serial: st.Serial,
+		LockDigest: opts.LockDigest, SourceCommits: map[string]string{},
+		PackerVersion: opts.PackerVersion, Targets: opts.Targets, Envs: opts.Envs,
+	}
+	for name, s := range opts.Lock.Sources {
+		p.SourceCommits[name] = s.Commit
+	}
+	order, err := g.TopologicalOrder()
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
+	}
+	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g}
+	for _, v := range order {
+		n := v.(*node)
+		if !keep[n.addr] {
+			continue
+		}
+		var c *Change
+		var d hcl.Diagnostics
+		switch n.typ {
+		case TypeSource:
+			c, d = pl.source(ctx, n)
+		case TypeRender:
+			c = pl.render(n)
+		case TypeBuild:
+			c, d = pl.build(n)
+		}
+		diags = append(diags, d...)
+		if c == nil {
+			continue
+		}
+		for _, dep := range g.DependenciesOf(n) {
+			c.DependsOn = append(c.DependsOn, dep.Name())
+		}
+		sort.Strings(c.DependsOn)
+		n.change = c
+		p.Changes = append(p.Changes, c)
+	}
+	for _, addr := range gone {
+		if keep[addr] {
+			p.Changes = append(p.Changes, forget(addr))
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
+	p.summarize()
+	return p, diags
+}
+
+// desiredGraph returns the graph of every source, render and build the
+// configuration wants (renders and builds only in envs, when given).
+func (ws *Workspace) desiredGraph(envs []string) (*graph.Graph, map[string]*node) {
+	g := graph.New()
+	nodes := map[string]*node{}
+	add := func(n *node) *node {
+		if old, ok := nodes[n.addr]; ok {
+			return old
+		}
+		nodes[n.addr] = n
+		g.Add(n)
+		return n
+	}
+	srcNodes := map[string]*node{}
+	for _, name := range ws.Config.SourceNames() {
+		srcNodes[name] = add(&node{addr: state.SourceAddr(name), typ: TypeSource, source: name})
+	}
+	byAddr := map[string]*node{}
+	for _, b := range ws.Builds {
+		if len(envs) > 0 && !contains(envs, b.Env) {
+			continue
+		}
+		r := add(&node{addr: b.RenderAddress(), typ: TypeRender, build: b})
+		bn := add(&node{addr: b.Address(), typ: TypeBuild, build: b})
+		byAddr[bn.addr] = bn
+		g.Connect(bn, r)
+		for _, l := range b.Render.Layers {
+			if l.File == "" {
+				continue
+			}
+			if s := ws.Config.SourceOf(l.File); s != nil {
+				g.Connect(r, srcNodes[s.Name])
+			}
+		}
+		for _, s := range b.Sources {
+			g.Connect(bn, srcNodes[s])
+		}
+	}
+	for _, bn := range byAddr {
+		for _, dep := range bn.build.Image.DependsOn {
+			if up, ok := byAddr[state.BuildAddr(bn.build.Env, dep.Name)]; ok {
+				g.Connect(bn, up)
+			}
+		}
+	}
+	return g, nodes
+}
+
+// selectTargets returns the addresses in scope: everything, or the targets
+// and all they depend on.
+func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []string) (map[string]bool, hcl.Diagnostics) {
+	keep := map[string]bool{}
+	if len(targets) == 0 {
+		for addr := range nodes {
+			keep[addr] = true
+		}
+		for _, addr := range gone {
+			keep[addr] = true
+		}
+		return keep, nil
+	}
+	var diags hcl.Diagnostics
+	var roots []graph.Vertex
+	for _, t := range targets {
+		if _, err := path.Match(t, ""); err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid target", Detail: fmt.Sprintf("-target=%s is not a valid address pattern: %v.", t, err)})
+			continue
+		}
+		matched := false
+		for addr, n := range nodes {
+			if ok, _ := path.Match(t, addr); ok {
+				roots = append(roots, n)
+				matched = true
+			}
+		}
+		for _, addr := range gone {
+			if ok, _ := path.Match(t, addr); ok {
+				keep[addr] = true
+				matched = true
+			}
+		}
+		if !matched {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No node matches the target",
+				Detail:   fmt.Sprintf("-target=%s matches no source, render or build. Addresses look like source.NAME, render.ENV.IMAGE and build.ENV.IMAGE; run \"hybrid graph\" to list them.", t),
+			})
+		}
+	}
+	for _, v := range g.TransitiveDependencies(roots...) {
+		keep[v.Name()] = true
+	}
+	return keep, diags
+}
+
+func inEnvs(addr string, envs []string) bool {
+	parts := strings.SplitN(addr, ".", 3)
+	if parts[0] == TypeSource {
+		return false
+	}
+	return len(parts) == 3 && contains(envs, parts[1])
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type planner struct {
+	ws    *Workspace
+	opts  Options
+	st    *state.State
+	nodes map[string]*node
+	g     *graph.Graph
+}
+
+func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostics) {
+	cfg := pl.ws.Config
+	src := cfg.Sources[n.source]
+	pin := pl.opts.Lock.Sources[n.source]
+	c := &Change{Address: n.addr, Type: TypeSource, Source: n.source, After: pin.Commit,
+		Inputs: map[string]string{"url": src.URL, "ref": src.Ref, "commit": pin.Commit}}
+	rec := pl.st.Sources[n.source]
+	if rec != nil {
+		c.Before = rec.Commit
+	}
+	dir := filepath.Join(cfg.Dir, filepath.FromSlash(src.Path))
+	_, statErr := os.Stat(dir)
+	switch {
+	case rec == nil:
+		c.Action = Create
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonNew, Input: n.addr, After: short(pin.Commit),
+			Message: fmt.Sprintf("never synced: check out %s at %s", src.Path, short(pin.Commit))})
+	case rec.Commit != pin.Commit:
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceCommit, Input: n.addr, Before: short(rec.Commit), After: short(pin.Commit),
+			Message: fmt.Sprintf("lock pins %s -> %s", short(rec.Commit), short(pin.Commit))})
+	}
+	if statErr != nil {
+		if rec != nil {
+			c.Action = Update
+			c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(rec.Commit),
+				Message: fmt.Sprintf("checkout %s is missing", src.Path)})
+		}
+		return c, nil
+	}
+	if pl.opts.Git == nil {
+		return c, nil
+	}
+	head, err := pl.opts.Git.Head(ctx, dir)
+	if err != nil {
+		return c, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read source checkout",
+			Detail: fmt.Sprintf("%s: %v. Remove the directory to let hybrid check it out again.", src.Path, err)}}
+	}
+	if head != pin.Commit && rec != nil && rec.Commit == pin.Commit {
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(head), After: short(pin.Commit),
+			Message: fmt.Sprintf("checkout %s is at %s, not the locked %s", src.Path, short(head), short(pin.Commit))})
+	}
+	dirty, err := pl.opts.Git.Dirty(ctx, dir)
+	if err == nil && len(dirty) > 0 {
+		if c.Action == NoOp {
+			c.Action = Update
+		}
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDirty, Input: src.Path,
+			Message: fmt.Sprintf("checkout %s has local changes (%s); apply will refuse to touch it until they are committed, stashed or removed", src.Path, listSome(dirty, 5))})
+	}
+	return c, nil
+}
+
+func (pl *planner) render(n *node) *Change {
+	b := n.build
+	r := b.Render
+	digest := Digest(r.Bytes)
+	values := RenderValues(r)
+	c := &Change{Address: n.addr, Type: TypeRender, Env: b.Env, Image: b.Image.Name,
+		After: digest, Inputs: map[string]string{"var_file": digest}, Values: values}
+	rec := pl.st.Renders[n.addr]
+	if rec == nil {
+		c.Action = Create
+		c.Reasons = []Reason{{Kind: ReasonNew, Input: r.Path, After: short(digest),
+			Message: fmt.Sprintf("never rendered: write %s", r.Path)}}
+		return c
+	}
+	c.Before = rec.Digest
+	if rec.Digest != digest {
+		c.Action = Update
+		c.Reasons = append(c.Reasons, variableDiff(rec.Values, values)...)
+		if len(c.Reasons) == 0 {
+			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: r.Path, Before: short(rec.Digest), After: short(digest),
+				Message: fmt.Sprintf("%s content changes (its layers or sensitive variable list)", r.Path)})
+		}
+	}
+	onDisk, err := os.ReadFile(filepath.Join(pl.ws.Config.Dir, filepath.FromSlash(r.Path)))
+	switch {
+	case err != nil:
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest),
+			Message: fmt.Sprintf("%s is missing", r.Path)})
+	case Digest(onDisk) != rec.Digest:
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest), After: short(Digest(onDisk)),
+			Message: fmt.Sprintf("%s was edited outside hybrid", r.Path)})
+	}
+	return c
+}
+
+// RenderValues returns a render's non-sensitive, declared values as HCL
+// text: what state records and the variable diff compares.
+func RenderValues(r *config.Render) map[string]string {
+	out := map[string]string{}
+	undeclared := map[string]bool{}
+	for _, v := range r.Undeclared {
+		undeclared[v] = true
+	}
+	for name, v := range r.Values {
+		if _, secret := r.Sensitive[name]; secret || undeclared[name] || !v.IsWhollyKnown() {
+			continue
+		}
+		out[name] = config.ShowValue(v)
+	}
+	return out
+}
+
+// variableDiff explains a render change variable by variable.
+func variableDiff(before, after map[string]string) []Reason {
+	var out []Reason
+	names := map[string]bool{}
+	for n := range before {
+		names[n] = true
+	}
+	for n := range after {
+		names[n] = true
+	}
+	for _, n := range sortedKeys(names) {
+		b, hadB := before[n]
+		a, hasA := after[n]
+		switch {
+		case hadB && hasA && a != b:
+			out = append(out, Reason{Kind: ReasonVariable, Input: "var " + n, Before: b, After: a, Message: fmt.Sprintf("var %s %s -> %s", n, b, a)})
+		case !hadB && hasA:
+			out = append(out, Reason{Kind: ReasonVariable, Input: "var " + n, After: a, Message: fmt.Sprintf("var %s added: %s", n, a)})
+		case hadB && !hasA:
+			out = append(out, Reason{Kind: ReasonVariable, Input: "var " + n, Before: b, Message: fmt.Sprintf("var %s removed (was %s)", n, b)})
+		}
+	}
+	return out
+}
+
+func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
+	b := n.build
+	cfg := pl.ws.Config
+	img := b.Image
+	c := &Change{Address: n.addr, Type: TypeBuild, Env: b.Env, Image: img.Name,
+		Inputs: map[string]string{}, Trees: map[string]map[string]string{}}
+	tree := func(name string, t *Tree, err error) error {
+		if err != nil {
+			return err
+		}
+		c.Inputs[name] = t.Digest
+		c.Trees[t.Digest] = t.Files
+		return nil
+	}
+	h := pl.opts.Hasher
+	var errs []error
+	t, err := h.Dir(img.Template)
+	errs = append(errs, tree("template", t, err))
+	for _, in := range img.Inputs {
+		t, err := h.Glob(in.Path)
+		errs = append(errs, tree("inputs:"+in.Path, t, err))
+	}
+	if p := b.Stack.Provisioner; p != nil {
+		t, err := h.Dir(p.Dir)
+		errs = append(errs, tree("provisioner:"+b.Stack.Name, t, err))
+	} else {
+		c.Inputs["provisioner:none"] = "none"
+	}
+	for _, e := range errs {
+		if e != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read build inputs",
+				Detail: fmt.Sprintf("%s: %v.", n.addr, e)}}
+		}
+	}
+	c.Inputs["settings"] = Digest([]byte(strings.Join([]string{b.Only, img.WorkingDir, img.Template, b.Stack.Name}, "\x00")))
+	c.Inputs["var_file"] = Digest(b.Render.Bytes)
+	for _, name := range sortedKeys(b.Render.Sensitive) {
+		c.Inputs["sensitive:"+name] = sensitiveDigest(pl.st.Lineage, name, config.EnvValue(b.Render.Sensitive[name]))
+	}
+	for _, s := range b.Sources {
+		if pin := pl.opts.Lock.Sources[s]; pin != nil {
+			c.Inputs["source:"+s] = pin.Commit
+		}
+	}
+	if pl.opts.PackerVersion != "" {
+		c.Inputs["packer"] = pl.opts.PackerVersion
+	}
+	for _, rp := range b.Template.RequiredPlugins {
+		if pin := pl.opts.Lock.Plugins[rp.Source]; pin != nil {
+			c.Inputs["plugin:"+rp.Source] = pin.Version
+		}
+	}
+	upstream := map[string]*Change{}
+	for _, dep := range img.DependsOn {
+		addr := state.BuildAddr(b.Env, dep.Name)
+		if un := pl.nodes[addr]; un != nil && un.change != nil {
+			c.Inputs["upstream:"+addr] = un.change.After
+			upstream[addr] = un.change
+		}
+	}
+	c.After = Fingerprint(c.Inputs)
+
+	rec := pl.st.Builds[n.addr]
+	if rec == nil {
+		c.Action = Create
+		c.Reasons = []Reason{{Kind: ReasonNew, Input: n.addr, Message: "never built"}}
+		return c, nil
+	}
+	c.Before = rec.Fingerprint
+	if rec.Status != state.StatusSucceeded {
+		c.Action = Update
+		msg := "the last build failed"
+		if rec.Error != "" {
+			msg += ": " + firstLine(rec.Error)
+		}
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonFailed, Input: n.addr, Message: msg})
+	}
+	if rec.Fingerprint != c.After {
+		c.Action = Update
+		c.Reasons = append(c.Reasons, pl.inputReasons(b, rec, c, upstream)...)
+	}
+	for _, a := range rec.Artifacts {
+		for _, f := range a.Files {
+			p := f
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir), p)
+			}
+			if _, err := os.Stat(p); err != nil {
+				c.Action = Update
+				c.Reasons = append(c.Reasons, Reason{Kind: ReasonMissingArtifact, Input: f,
+					Message: fmt.Sprintf("artifact file %s is missing", f)})
+			}
+		}
+	}
+	return c, nil
+}
+
+// inputReasons names every input whose digest differs from the state's.
+func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream map[string]*Change) []Reason {
+	var out []Reason
+	names := map[string]bool{}
+	for k := range rec.Inputs {
+		names[k] = true
+	}
+	for k := range c.Inputs {
+		names[k] = true
+	}
+	for _, name := range sortedKeys(names) {
+		before, after := rec.Inputs[name], c.Inputs[name]
+		if before == after {
+			continue
+		}
+		kind, rest, _ := strings.Cut(name, ":")
+		switch kind {
+		case "template", "inputs", "provisioner":
+			out = append(out, pl.treeReasons(name, before, after, c.Trees[after])...)
+		case "var_file":
+			out = append(out, Reason{Kind: ReasonInput, Input: b.Render.Path, Before: short(before), After: short(after),
+				Message: fmt.Sprintf("rendered var file %s changes (see %s)", b.Render.Path, b.RenderAddress())})
+		case "sensitive":
+			msg := fmt.Sprintf("sensitive value %s changed", rest)
+			switch {
+			case before == "":
+				msg = fmt.Sprintf("sensitive value %s added", rest)
+			case after == "":
+				msg = fmt.Sprintf("sensitive value %s removed", rest)
+			}
+			out = append(out, Reason{Kind: ReasonSensitive, Input: "var " + rest, Before: maskIf(before), After: maskIf(after), Message: msg})
+		case "source":
+			out = append(out, Reason{Kind: ReasonSourceCommit, Input: "source." + rest, Before: short(before), After: short(after),
+				Message: fmt.Sprintf("source %s %s -> %s", rest, orNone(short(before)), orNone(short(after)))})
+		case "packer":
+			out = append(out, Reason{Kind: ReasonPackerVersion, Input: "packer", Before: before, After: after,
+				Message: fmt.Sprintf("packer %s -> %s", orNone(before), orNone(after))})
+		case "plugin":
+			out = append(out, Reason{Kind: ReasonPluginVersion, Input: "plugin " + rest, Before: before, After: after,
+				Message: fmt.Sprintf("plugin %s %s -> %s", rest, orNone(before), orNone(after))})
+		case "upstream":
+			msg := fmt.Sprintf("base image %s was rebuilt since", rest)
+			if u := upstream[rest]; u != nil && u.Action != NoOp {
+				msg = fmt.Sprintf("base image %s will be rebuilt", rest)
+			}
+			out = append(out, Reason{Kind: ReasonUpstream, Input: "upstream " + rest, Before: short(before), After: short(after), Message: msg})
+		default:
+			out = append(out, Reason{Kind: ReasonInput, Input: name, Before: short(before), After: short(after),
+				Message: fmt.Sprintf("build settings changed (build, working_dir, template or provisioner)")})
+		}
+	}
+	return out
+}
+
+// maxFileReasons caps how many changed files one tree input lists.
+const maxFileReasons = 10
+
+// treeReasons names the files that changed in a tree input, from the
+// per-file digests state kept for the old tree.
+func (pl *planner) treeReasons(input, before, after string, now map[string]string) []Reason {
+	what := strings.Replace(input, ":", " ", 1)
+	old, ok := pl.st.Trees[before]
+	if !ok || before == "" {
+		return []Reason{{Kind: ReasonFile, Input: what, Before: short(before), After: short(after),
+			Message: fmt.Sprintf("%s files changed", what)}}
+	}
+	var out []Reason
+	names := map[string]bool{}
+	for f := range old {
+		names[f] = true
+	}
+	for f := range now {
+		names[f] = true
+	}
+	var more int
+	for _, f := range sortedKeys(names) {
+		b, a := old[f], now[f]
+		if b == a {
+			continue
+		}
+		if len(out) == maxFileReasons {
+			more++
+			continue
+		}
+		r := Reason{Kind: ReasonFile, Input: "file " + f, Before: short(b), After: short(a)}
+		switch {
+		case b == "":
+			r.Message = fmt.Sprintf("file %s added", f)
+		case a == "" || a == "missing":
+			r.Message = fmt.Sprintf("file %s removed", f)
+		default:
+			r.Message = fmt.Sprintf("file %s changed", f)
+		}
+		out = append(out, r)
+	}
+	if more > 0 {
+		out = append(out, Reason{Kind: ReasonFile, Input: what, Message: fmt.Sprintf("and %d more files in %s", more, what)})
+	}
+	if len(out) == 0 {
+		out = append(out, Reason{Kind: ReasonFile, Input: what, Before: short(before), After: short(after), Message: fmt.Sprintf("%s files changed", what)})
+	}
+	return out
+}
+
+func forget(addr string) *Change {
+	typ, rest, _ := strings.Cut(addr, ".")
+	c := &Change{Address: addr, Type: typ, Action: Delete, DependsOn: []string{}}
+	switch typ {
+	case TypeSource:
+		c.Source = rest
+	default:
+		c.Env, c.Image, _ = strings.Cut(rest, ".")
+	}
+	c.Reasons = []Reason{{Kind: ReasonRemoved, Input: addr,
+		Message: "no longer in hybrid.hcl: hybrid forgets it (files, checkouts and artifacts are left in place)"}}
+	return c
+}
+
+// Fingerprint combines a node's input digests into one, independent of map
+// order.
+func Fingerprint(inputs map[string]string) string {
+	return TreeDigest(inputs)
+}
+
+// sensitiveDigest is a salted digest of a secret: it changes when the value
+// changes, and the lineage salt keeps it from matching digests of the same
+// value elsewhere.
+func sensitiveDigest(salt, name, value string) string {
+	m := hmac.New(sha256.New, []byte("hybrid-sensitive\x00"+salt+"\x00"+name))
+	m.Write([]byte(value))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+}
+
+func maskIf(d string) string {
+	if d == "" {
+		return ""
+	}
+	return "(sensitive)"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func listSome(list []string, n int) string {
+	if len(list) <= n {
+		return strings.Join(list, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:n], ", "), len(list)-n)
+}
