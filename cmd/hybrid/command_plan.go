@@ -30,7 +30,9 @@ type planArgs struct {
 	NoColor          bool
 }
 
-func (c *planCommand) Synopsis() string { return "Show which renders and builds are out of date, and why" }
+func (c *planCommand) Synopsis() string {
+	return "Show which renders and builds are out of date, and why"
+}
 
 func (c *planCommand) Help() string {
 	return strings.TrimSpace(`

@@ -19,7 +19,9 @@ type validateArgs struct {
 	Inputs  config.Inputs
 }
 
-func (c *validateCommand) Synopsis() string { return "Check hybrid.hcl, templates, variables and assets" }
+func (c *validateCommand) Synopsis() string {
+	return "Check hybrid.hcl, templates, variables and assets"
+}
 
 func (c *validateCommand) Help() string {
 	return strings.TrimSpace(`
