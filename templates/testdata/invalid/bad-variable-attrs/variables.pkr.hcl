@@ -1,0 +1,8 @@
+variable "secret" {
+  type      = string
+  sensitive = "maybe" # ERROR: Unsuitable value type
+}
+
+variable "described" {
+  description = ["not", "a", "string"] # ERROR: Unsuitable value type
+}

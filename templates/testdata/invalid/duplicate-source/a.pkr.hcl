@@ -1,0 +1,3 @@
+source "null" "linux-app" {
+  communicator = "none"
+}

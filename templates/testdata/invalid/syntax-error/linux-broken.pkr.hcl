@@ -1,0 +1,3 @@
+source "null" "linux-broken" {
+  communicator = = "none" # ERROR: Invalid expression
+}

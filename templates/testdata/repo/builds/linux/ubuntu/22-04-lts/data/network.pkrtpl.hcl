@@ -1,0 +1,1 @@
+network: %{ if true }not { hcl

@@ -1,0 +1,1 @@
+vm_guest_os_name = "ubuntu"
