@@ -27,6 +27,13 @@ func NewManager(b Backend) (*Manager, error) {
 	return &Manager{backend: b, state: s}, nil
 }
 
+// NewManagerFor manages s, a state the caller has just read from b under
+// b's lock, so that everything computed from s (a plan, with digests salted
+// by its lineage) stays consistent with what the manager writes.
+func NewManagerFor(b Backend, s *State) *Manager {
+	return &Manager{backend: b, state: s.DeepCopy()}
+}
+
 // State returns a copy of the current state.
 func (m *Manager) State() *State {
 	m.mu.Lock()

@@ -15,6 +15,7 @@ func commands(s streams) map[string]cli.CommandFactory {
 		"fmt":      func() (cli.Command, error) { return &fmtCommand{s: s}, nil },
 		"images":   func() (cli.Command, error) { return &imagesCommand{s: s}, nil },
 		"plan":     func() (cli.Command, error) { return &planCommand{s: s}, nil },
+		"apply":    func() (cli.Command, error) { return &applyCommand{s: s}, nil },
 	}
 }
 

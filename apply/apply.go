@@ -1,0 +1,391 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/graph"
+	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/sources"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// Outcome is how a node ended.
+type Outcome string
+
+// The outcomes.
+const (
+	Succeeded Outcome = "succeeded"
+	Failed    Outcome = "failed"
+	Skipped   Outcome = "skipped"   // a dependency failed
+	Cancelled Outcome = "cancelled" // interrupted, or never started after an interrupt
+	Unchanged Outcome = "unchanged" // a no-op node
+)
+
+// NodeResult is the result of one node.
+type NodeResult struct {
+	Address string
+	Type    string
+	Action  plan.Action
+	Outcome Outcome
+	Err     error
+	// RootCauses names the failed nodes that made a skipped node skip.
+	RootCauses []string
+	Started    time.Time
+	Duration   time.Duration
+	// Build nodes only.
+	Artifacts []state.Artifact
+	LogPath   string
+	ExitCode  int
+}
+
+// Result is the outcome of an apply.
+type Result struct {
+	Nodes []NodeResult // sorted by address
+}
+
+// Count returns how many nodes of a type (or every type, for "") ended with
+// an outcome, excluding no-ops.
+func (r *Result) Count(typ string, o Outcome) int {
+	n := 0
+	for _, nr := range r.Nodes {
+		if (typ == "" || nr.Type == typ) && nr.Outcome == o && nr.Action != plan.NoOp {
+			n++
+		}
+	}
+	return n
+}
+
+// Forgotten counts the deleted state entries.
+func (r *Result) Forgotten() int {
+	n := 0
+	for _, nr := range r.Nodes {
+		if nr.Action == plan.Delete && nr.Outcome == Succeeded {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether every node succeeded.
+func (r *Result) OK() bool {
+	for _, nr := range r.Nodes {
+		if nr.Outcome != Succeeded && nr.Outcome != Unchanged {
+			return false
+		}
+	}
+	return true
+}
+
+// Sink receives apply's progress as it happens. Calls may come from many
+// goroutines; implementations serialise their output.
+type Sink interface {
+	NodeStarted(addr string, action plan.Action)
+	// Output is one line of a running build's output.
+	Output(addr, line string)
+	// StillRunning is called for a build that printed nothing for a while.
+	StillRunning(addr string, elapsed time.Duration)
+	NodeFinished(r NodeResult)
+}
+
+// Options configure an apply.
+type Options struct {
+	Workspace *plan.Workspace
+	Plan      *plan.Plan
+	State     *state.Manager
+	Lock      *lock.File
+	// Parallelism bounds how many nodes do work at once.
+	Parallelism int
+	// PackerBin is the packer binary, already checked against the lock.
+	PackerBin string
+	// PackerVersion is PackerBin's version, recorded in state.
+	PackerVersion string
+	Git           *sources.Git
+	Sink          Sink
+	// Hard, when done, kills running packer builds at once (a second
+	// interrupt); cancelling Run's context interrupts them gracefully.
+	Hard context.Context
+	// Heartbeat is how long a build may stay silent before Sink hears that
+	// it is still running; zero means 30 seconds.
+	Heartbeat time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// vertex is a plan change in the apply graph.
+type vertex struct{ c *plan.Change }
+
+func (v vertex) Name() string { return v.c.Address }
+
+// Run applies the plan. It returns a Result for every node in the plan; the
+// error is for problems that stop the apply as a whole.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Parallelism < 1 {
+		opts.Parallelism = 1
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Hard == nil {
+		opts.Hard = context.Background()
+	}
+	a := &applier{opts: opts, builds: map[string]*plan.Build{}, sem: make(chan struct{}, opts.Parallelism)}
+	for _, b := range opts.Workspace.Builds {
+		a.builds[b.Address()] = b
+		a.builds[b.RenderAddress()] = b
+	}
+	g := graph.New()
+	byAddr := map[string]vertex{}
+	for _, c := range opts.Plan.Changes {
+		v := vertex{c}
+		byAddr[c.Address] = v
+		g.Add(v)
+	}
+	for _, c := range opts.Plan.Changes {
+		for _, dep := range c.DependsOn {
+			if d, ok := byAddr[dep]; ok {
+				g.Connect(byAddr[c.Address], d)
+			}
+		}
+	}
+	results := map[string]*NodeResult{}
+	var mu sync.Mutex
+	wr := g.Walk(ctx, func(ctx context.Context, gv graph.Vertex) error {
+		c := gv.(vertex).c
+		nr := a.node(ctx, c)
+		mu.Lock()
+		results[c.Address] = &nr
+		mu.Unlock()
+		if nr.Outcome == Cancelled {
+			return ctx.Err()
+		}
+		return nr.Err
+	})
+	if wr.Invalid != nil {
+		return nil, wr.Invalid
+	}
+	res := &Result{}
+	for _, c := range opts.Plan.Changes {
+		vr := wr.Results[c.Address]
+		nr, ran := results[c.Address]
+		if !ran {
+			nr = &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action}
+			switch vr.Outcome {
+			case graph.Skipped:
+				nr.Outcome = Skipped
+				nr.RootCauses = vr.RootCauses
+			default:
+				nr.Outcome = Cancelled
+			}
+			if c.Action == plan.NoOp && nr.Outcome == Skipped {
+				nr.Outcome = Unchanged
+			}
+			if opts.Sink != nil && c.Action != plan.NoOp {
+				opts.Sink.NodeFinished(*nr)
+			}
+		}
+		res.Nodes = append(res.Nodes, *nr)
+	}
+	sort.Slice(res.Nodes, func(i, j int) bool { return res.Nodes[i].Address < res.Nodes[j].Address })
+	outcome := "succeeded"
+	if !res.OK() {
+		outcome = "failed"
+		if ctx.Err() != nil {
+			outcome = "cancelled"
+		}
+	}
+	err := opts.State.Update(func(s *state.State) error {
+		s.LastRun = &state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome}
+		return nil
+	})
+	return res, err
+}
+
+type applier struct {
+	opts   Options
+	builds map[string]*plan.Build
+	sem    chan struct{}
+}
+
+// node runs one change, holding a parallelism slot while it works.
+func (a *applier) node(ctx context.Context, c *plan.Change) NodeResult {
+	nr := NodeResult{Address: c.Address, Type: c.Type, Action: c.Action}
+	if c.Action == plan.NoOp {
+		nr.Outcome = Unchanged
+		return nr
+	}
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		nr.Outcome = Cancelled
+		return nr
+	}
+	defer func() { <-a.sem }()
+	if ctx.Err() != nil {
+		nr.Outcome = Cancelled
+		return nr
+	}
+	nr.Started = a.opts.Now()
+	if a.opts.Sink != nil {
+		a.opts.Sink.NodeStarted(c.Address, c.Action)
+	}
+	var err error
+	switch {
+	case c.Action == plan.Delete:
+		err = a.forget(c)
+	case c.Type == plan.TypeSource:
+		err = a.sync(ctx, c)
+	case c.Type == plan.TypeRender:
+		err = a.render(c)
+	case c.Type == plan.TypeBuild:
+		err = a.build(ctx, c, &nr)
+	default:
+		err = fmt.Errorf("unknown node type %q", c.Type)
+	}
+	nr.Duration = a.opts.Now().Sub(nr.Started)
+	switch {
+	case err == nil:
+		nr.Outcome = Succeeded
+	case errors.Is(err, context.Canceled) || (ctx.Err() != nil && nr.Outcome == Cancelled):
+		nr.Outcome = Cancelled
+		nr.Err = err
+	default:
+		nr.Outcome = Failed
+		nr.Err = err
+	}
+	if a.opts.Sink != nil {
+		a.opts.Sink.NodeFinished(nr)
+	}
+	return nr
+}
+
+func (a *applier) forget(c *plan.Change) error {
+	return a.opts.State.Update(func(s *state.State) error {
+		switch c.Type {
+		case plan.TypeSource:
+			delete(s.Sources, c.Source)
+		case plan.TypeRender:
+			delete(s.Renders, c.Address)
+		case plan.TypeBuild:
+			delete(s.Builds, c.Address)
+			pruneTrees(s)
+		}
+		return nil
+	})
+}
+
+func (a *applier) sync(ctx context.Context, c *plan.Change) error {
+	cfg := a.opts.Workspace.Config
+	src := cfg.Sources[c.Source]
+	pin := a.opts.Lock.Sources[c.Source]
+	if src == nil || pin == nil {
+		return fmt.Errorf("source %s has no lock pin; run hybrid lock", c.Source)
+	}
+	if a.opts.Git == nil {
+		return errors.New("git is not available")
+	}
+	root := filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.Sources))
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	res, err := a.opts.Git.Sync(ctx, root, sources.Source{Name: src.Name, URL: src.URL, Ref: src.Ref, Commit: pin.Commit})
+	if err != nil {
+		return err
+	}
+	if a.opts.Sink != nil {
+		a.opts.Sink.Output(c.Address, res.String())
+	}
+	return a.opts.State.Update(func(s *state.State) error {
+		s.Sources[src.Name] = &state.Source{URL: src.URL, Ref: src.Ref, Commit: res.Commit, SyncedAt: a.opts.Now().UTC()}
+		return nil
+	})
+}
+
+func (a *applier) render(c *plan.Change) error {
+	b := a.builds[c.Address]
+	if b == nil {
+		return fmt.Errorf("%s is not in the workspace", c.Address)
+	}
+	cfg := a.opts.Workspace.Config
+	r := b.Render
+	path := filepath.Join(cfg.Dir, filepath.FromSlash(r.Path))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if _, err := atomicfile.WriteIfChanged(path, r.Bytes, 0o644); err != nil {
+		return err
+	}
+	return a.opts.State.Update(func(s *state.State) error {
+		s.Renders[c.Address] = &state.Render{
+			Env: b.Env, Image: b.Image.Name, Path: r.Path,
+			Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs,
+			Values: plan.RenderValues(r), RenderedAt: a.opts.Now().UTC(),
+		}
+		return nil
+	})
+}
+
+// pruneTrees drops tree snapshots no build refers to any more.
+func pruneTrees(s *state.State) {
+	used := map[string]bool{}
+	for _, b := range s.Builds {
+		for _, d := range b.Inputs {
+			used[d] = true
+		}
+	}
+	for d := range s.Trees {
+		if !used[d] {
+			delete(s.Trees, d)
+		}
+	}
+}
+
+// relTo returns target relative to base, both workspace-relative.
+func relTo(base, target string) string {
+	r, err := filepath.Rel(filepath.FromSlash(base), filepath.FromSlash(target))
+	if err != nil {
+		return target
+	}
+	return filepath.ToSlash(r)
+}
+
+// upstreamValue is the HCL text of the hybrid_upstream variable for a
+// derived image: each base image's last artifact ID and files.
+func upstreamValue(s *state.State, env string, deps []config.Ref) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, d := range deps {
+		rec := s.Builds[state.BuildAddr(env, d.Name)]
+		id, files := "", []string{}
+		if rec != nil && len(rec.Artifacts) > 0 {
+			id = rec.Artifacts[0].ID
+			files = rec.Artifacts[0].Files
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q = { id = %q, files = [", d.Name, id)
+		for j, f := range files {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", f)
+		}
+		b.WriteString("] }")
+	}
+	b.WriteString("}")
+	return b.String()
+}

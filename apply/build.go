@@ -1,0 +1,200 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/packer"
+	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// build runs packer for one build node and records the result.
+func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) error {
+	b := a.builds[c.Address]
+	if b == nil {
+		return fmt.Errorf("%s is not in the workspace", c.Address)
+	}
+	cfg := a.opts.Workspace.Config
+	img := b.Image
+
+	logRel := filepath.ToSlash(filepath.Join(cfg.Settings.Dirs.Logs, b.Env, img.Name,
+		a.opts.Now().UTC().Format("20060102T150405.000Z")+".log"))
+	logPath := filepath.Join(cfg.Dir, filepath.FromSlash(logRel))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	nr.LogPath = logRel
+
+	vars := map[string]string{}
+	for name, v := range b.Render.Sensitive {
+		vars[name] = config.EnvValue(v)
+	}
+	var env []string
+	if _, ok := b.Template.Variables[plan.UpstreamVariable]; ok && len(img.DependsOn) > 0 {
+		env = append(env, "PKR_VAR_"+plan.UpstreamVariable+"="+upstreamValue(a.opts.State.State(), b.Env, img.DependsOn))
+	}
+	inv := packer.Invocation{
+		Bin:      a.opts.PackerBin,
+		WorkDir:  filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
+		Template: relTo(img.WorkingDir, img.Template),
+		Only:     []string{b.Only},
+		VarFiles: []string{relTo(img.WorkingDir, b.Render.Path)},
+		Vars:     vars,
+		Env:      env,
+	}
+	fmt.Fprintf(logFile, "# hybrid: %s\n# packer %s (in %s)\n", c.Address, strings.Join(inv.Args("build"), " "), img.WorkingDir)
+
+	// Quiet builds get a heartbeat so a pipeline log shows they are alive.
+	var lastMu sync.Mutex
+	last := a.opts.Now()
+	done := make(chan struct{})
+	defer close(done)
+	if a.opts.Sink != nil {
+		start := a.opts.Now()
+		go func() {
+			t := time.NewTicker(a.opts.Heartbeat / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					lastMu.Lock()
+					quiet := a.opts.Now().Sub(last)
+					if quiet >= a.opts.Heartbeat {
+						last = a.opts.Now()
+					}
+					lastMu.Unlock()
+					if quiet >= a.opts.Heartbeat {
+						a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
+					}
+				}
+			}
+		}()
+	}
+	onEvent := func(ev packer.Event) {
+		line, ok := eventLine(ev)
+		if !ok {
+			return
+		}
+		lastMu.Lock()
+		last = a.opts.Now()
+		lastMu.Unlock()
+		if a.opts.Sink != nil {
+			a.opts.Sink.Output(c.Address, line)
+		}
+	}
+	res, err := packer.Build(ctx, inv, packer.BuildOptions{Log: logFile, OnEvent: onEvent, Hard: a.opts.Hard})
+	if res == nil {
+		return fmt.Errorf("cannot run packer: %w", err)
+	}
+	nr.ExitCode = res.ExitCode
+	rec := &state.Build{
+		Env: b.Env, Image: img.Name, Inputs: c.Inputs,
+		ManifestDigest: res.ManifestDigest, PackerRunUUID: res.PackerRunUUID,
+		Started: res.Started.UTC(), Finished: res.Finished.UTC(), Duration: res.Duration,
+		LogPath: logRel, ExitCode: res.ExitCode,
+	}
+	for _, art := range uniqueArtifacts(res.Artifacts) {
+		rec.Artifacts = append(rec.Artifacts, art)
+	}
+	nr.Artifacts = rec.Artifacts
+	var buildErr error
+	switch res.Status {
+	case packer.StatusSucceeded:
+		rec.Status = state.StatusSucceeded
+		rec.Fingerprint = c.After
+	case packer.StatusCancelled:
+		rec.Status = state.StatusFailed
+		rec.Error = "interrupted"
+		nr.Outcome = Cancelled
+		buildErr = context.Canceled
+	default:
+		rec.Status = state.StatusFailed
+		rec.Error = strings.Join(res.LastErrorLines, "\n")
+		buildErr = fmt.Errorf("packer exited with status %d: %s (log: %s)", res.ExitCode, lastLine(res.LastErrorLines), logRel)
+	}
+	if err := a.opts.State.Update(func(s *state.State) error {
+		old := s.Builds[c.Address]
+		if rec.Status != state.StatusSucceeded && old != nil && old.Status == state.StatusSucceeded {
+			// Keep what the last good build produced; the failed attempt
+			// only clears the fingerprint so the next plan retries it.
+			keep := *old
+			keep.Status, keep.Error, keep.Fingerprint, keep.LogPath, keep.ExitCode = rec.Status, rec.Error, "", rec.LogPath, rec.ExitCode
+			rec = &keep
+		}
+		s.Builds[c.Address] = rec
+		if rec.Status == state.StatusSucceeded {
+			if s.Trees == nil {
+				s.Trees = map[string]map[string]string{}
+			}
+			for d, files := range c.Trees {
+				s.Trees[d] = files
+			}
+		}
+		if a.opts.PackerVersion != "" {
+			s.Packer = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
+		}
+		pruneTrees(s)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return buildErr
+}
+
+// uniqueArtifacts drops the copies post-processors pass through: packer
+// lists the builder's artifact again after a manifest post-processor.
+func uniqueArtifacts(arts []packer.Artifact) []state.Artifact {
+	var out []state.Artifact
+	seen := map[string]bool{}
+	for _, a := range arts {
+		key := a.BuilderID + "\x00" + a.ID + "\x00" + strings.Join(a.Files, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, state.Artifact{BuilderID: a.BuilderID, ID: a.ID, String: a.String, Files: append([]string{}, a.Files...)})
+	}
+	return out
+}
+
+// eventLine turns a packer event into the line people see, or false for
+// events that only machines read.
+func eventLine(ev packer.Event) (string, bool) {
+	if ui, ok := ev.UI(); ok {
+		text := strings.TrimRight(ui.Text, "\n")
+		if text == "" {
+			return "", false
+		}
+		return text, true
+	}
+	switch ev.Type {
+	case packer.TypeStderr, packer.TypeRaw:
+		if len(ev.Data) > 0 && strings.TrimSpace(ev.Data[0]) != "" {
+			return ev.Data[0], true
+		}
+	}
+	return "", false
+}
+
+func lastLine(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" {
+			return s
+		}
+	}
+	return "no error output"
+}

@@ -1,0 +1,9 @@
+// Package apply carries out a plan: it walks the plan's graph with bounded
+// parallelism, syncing sources, writing renders and running packer builds as
+// soon as their dependencies are done, and records each node's result in the
+// state the moment it lands. It is the only writer of state during apply.
+//
+// A failed node skips its dependents and nothing else. Cancelling the
+// context starts nothing new and interrupts running packer builds, which
+// clean up; what finished is recorded.
+package apply

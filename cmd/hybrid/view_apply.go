@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hybridcore/hybrid/apply"
+	"github.com/hybridcore/hybrid/plan"
+)
+
+// applyHuman prints apply's progress for people: each build's output lines
+// prefixed with its address, as they stream.
+type applyHuman struct {
+	v  *view
+	w  io.Writer
+	mu sync.Mutex
+}
+
+var _ apply.Sink = (*applyHuman)(nil)
+
+func (h *applyHuman) line(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fmt.Fprintf(h.w, format+"\n", args...)
+}
+
+func (h *applyHuman) NodeStarted(addr string, action plan.Action) {
+	var what string
+	switch {
+	case action == plan.Delete:
+		what = "Forgetting..."
+	case strings.HasPrefix(addr, "source."):
+		what = "Syncing..."
+	case strings.HasPrefix(addr, "render."):
+		what = "Rendering..."
+	default:
+		what = "Building..."
+	}
+	h.line("%s: %s", h.v.bold(addr), what)
+}
+
+func (h *applyHuman) Output(addr, line string) {
+	for _, l := range strings.Split(line, "\n") {
+		h.line("%s: %s", addr, l)
+	}
+}
+
+func (h *applyHuman) StillRunning(addr string, elapsed time.Duration) {
+	h.line("%s: still building (%s elapsed)", h.v.bold(addr), elapsed)
+}
+
+func (h *applyHuman) NodeFinished(r apply.NodeResult) {
+	switch r.Outcome {
+	case apply.Succeeded:
+		h.line("%s: %s", h.v.bold(r.Address), h.v.paint("32", fmt.Sprintf("done after %s", r.Duration.Round(time.Millisecond*100))))
+	case apply.Failed:
+		h.line("%s: %s", h.v.bold(r.Address), h.v.paint("31", "failed: "+r.Err.Error()))
+	case apply.Skipped:
+		h.line("%s: skipped because %s failed", h.v.bold(r.Address), strings.Join(r.RootCauses, ", "))
+	case apply.Cancelled:
+		h.line("%s: cancelled", h.v.bold(r.Address))
+	}
+}
+
+// summary prints the closing line and the table of builds.
+func (h *applyHuman) summary(res *apply.Result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w := h.w
+	fmt.Fprintln(w)
+	var rows []apply.NodeResult
+	for _, n := range res.Nodes {
+		if n.Type == plan.TypeBuild && n.Action != plan.NoOp && n.Action != plan.Delete {
+			rows = append(rows, n)
+		}
+	}
+	if len(rows) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "BUILD\tSTATUS\tDURATION\tARTIFACT")
+		for _, n := range rows {
+			art := "-"
+			if len(n.Artifacts) > 0 {
+				a := n.Artifacts[0]
+				art = a.ID
+				if len(a.Files) > 0 {
+					art += " (" + strings.Join(a.Files, ", ") + ")"
+				}
+			}
+			dur := "-"
+			if n.Duration > 0 {
+				dur = n.Duration.Round(100 * time.Millisecond).String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Address, n.Outcome, dur, art)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, h.v.bold(applySummary(res)))
+}
+
+// applySummary is apply's closing sentence.
+func applySummary(res *apply.Result) string {
+	built := res.Count(plan.TypeBuild, apply.Succeeded)
+	rendered := res.Count(plan.TypeRender, apply.Succeeded)
+	failed := res.Count("", apply.Failed)
+	skipped := res.Count("", apply.Skipped)
+	cancelled := res.Count("", apply.Cancelled)
+	synced := res.Count(plan.TypeSource, apply.Succeeded)
+	// Forgotten nodes are counted apart: they are deletes of any type.
+	built -= countDeletes(res, plan.TypeBuild)
+	rendered -= countDeletes(res, plan.TypeRender)
+	synced -= countDeletes(res, plan.TypeSource)
+	var b strings.Builder
+	b.WriteString("Apply complete! ")
+	if !res.OK() {
+		b.Reset()
+		b.WriteString("Apply finished with errors! ")
+	}
+	if synced > 0 {
+		fmt.Fprintf(&b, "%d synced, ", synced)
+	}
+	fmt.Fprintf(&b, "%d built, %d rendered, %d failed, ", built, rendered, failed)
+	if skipped > 0 {
+		fmt.Fprintf(&b, "%d skipped, ", skipped)
+	}
+	if cancelled > 0 {
+		fmt.Fprintf(&b, "%d cancelled, ", cancelled)
+	}
+	fmt.Fprintf(&b, "%d forgotten.", res.Forgotten())
+	return b.String()
+}
+
+func countDeletes(res *apply.Result, typ string) int {
+	n := 0
+	for _, r := range res.Nodes {
+		if r.Type == typ && r.Action == plan.Delete && r.Outcome == apply.Succeeded {
+			n++
+		}
+	}
+	return n
+}
+
+// applyJSON streams apply's progress as one JSON object per line.
+type applyJSON struct {
+	w   io.Writer
+	mu  sync.Mutex
+	now func() time.Time
+}
+
+var _ apply.Sink = (*applyJSON)(nil)
+
+func (j *applyJSON) emit(typ, addr, msg string, extra map[string]any) {
+	ev := map[string]any{
+		"@timestamp":     j.now().UTC().Format(time.RFC3339Nano),
+		"@message":       msg,
+		"type":           typ,
+		"format_version": "1.0",
+	}
+	if addr != "" {
+		ev["address"] = addr
+	}
+	for k, v := range extra {
+		ev[k] = v
+	}
+	b, _ := json.Marshal(ev)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.w.Write(append(b, '\n'))
+}
+
+func (j *applyJSON) NodeStarted(addr string, action plan.Action) {
+	j.emit("node_start", addr, addr+": started", map[string]any{"action": action.String()})
+}
+
+func (j *applyJSON) Output(addr, line string) {
+	j.emit("node_output", addr, line, nil)
+}
+
+func (j *applyJSON) StillRunning(addr string, elapsed time.Duration) {
+	j.emit("node_progress", addr, fmt.Sprintf("%s: still building (%s elapsed)", addr, elapsed), map[string]any{"elapsed_ms": elapsed.Milliseconds()})
+}
+
+func (j *applyJSON) NodeFinished(r apply.NodeResult) {
+	extra := map[string]any{"outcome": string(r.Outcome), "action": r.Action.String(), "duration_ms": r.Duration.Milliseconds()}
+	msg := fmt.Sprintf("%s: %s", r.Address, r.Outcome)
+	if r.Err != nil {
+		extra["error"] = r.Err.Error()
+		msg += ": " + r.Err.Error()
+	}
+	if len(r.RootCauses) > 0 {
+		extra["root_causes"] = r.RootCauses
+	}
+	if r.LogPath != "" {
+		extra["log_path"] = r.LogPath
+	}
+	if len(r.Artifacts) > 0 {
+		extra["artifacts"] = r.Artifacts
+	}
+	j.emit("node_complete", r.Address, msg, extra)
+}
+
+func (j *applyJSON) summary(res *apply.Result) {
+	j.emit("apply_summary", "", applySummary(res), map[string]any{
+		"built":     res.Count(plan.TypeBuild, apply.Succeeded) - countDeletes(res, plan.TypeBuild),
+		"rendered":  res.Count(plan.TypeRender, apply.Succeeded) - countDeletes(res, plan.TypeRender),
+		"failed":    res.Count("", apply.Failed),
+		"skipped":   res.Count("", apply.Skipped),
+		"cancelled": res.Count("", apply.Cancelled),
+		"forgotten": res.Forgotten(),
+	})
+}
