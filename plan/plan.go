@@ -85,11 +85,11 @@ const (
 	ReasonSourceCommit    = "source_commit"
 	ReasonPackerVersion   = "packer_version"
 	ReasonPluginVersion   = "plugin_version"
-	ReasonUpstream        = "upstream"          // a base image will be rebuilt
-	ReasonRenderDrift     = "render_drift"      // the rendered file on disk is not what was rendered
-	ReasonSourceDrift     = "source_drift"      // the checkout is on another commit
-	ReasonSourceDirty     = "source_dirty"      // the checkout has local changes
-	ReasonMissingArtifact = "missing_artifact"  // an artifact file recorded in state is gone
+	ReasonUpstream        = "upstream"         // a base image will be rebuilt
+	ReasonRenderDrift     = "render_drift"     // the rendered file on disk is not what was rendered
+	ReasonSourceDrift     = "source_drift"     // the checkout is on another commit
+	ReasonSourceDirty     = "source_dirty"     // the checkout has local changes
+	ReasonMissingArtifact = "missing_artifact" // an artifact file recorded in state is gone
 	ReasonRemoved         = "removed_from_config"
 )
 

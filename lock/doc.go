@@ -1,0 +1,14 @@
+// Package lock owns hybrid.lock.hcl, the lockfile a team commits so that every
+// machine runs the same packer, the same plugins and the same source commits.
+//
+// It reads the lockfile (hclparse + gohcl, with diagnostics that point at the
+// offending line), writes it (hclwrite, deterministic bytes, atomically through
+// internal/atomicfile), checks version constraints with hashicorp/go-version,
+// reports every way a lockfile no longer satisfies the configuration, finds the
+// plugin binaries packer has installed and verifies their hashes, and computes
+// the new lockfile for "hybrid lock" as a pure function of what it is given.
+//
+// It must not run git or packer, read hybrid.hcl or the state, or import any
+// other hybrid package except internal/atomicfile: callers pass in the
+// requirements, the packer version they found and a resolver for source refs.
+package lock

@@ -1,0 +1,7 @@
+packer {
+  version = "one.two" # ERROR: Invalid version
+}
+
+plugin "github.com/hashicorp/vsphere" {
+  version = "" # ERROR: Invalid version
+}

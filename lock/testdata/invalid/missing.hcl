@@ -1,0 +1,3 @@
+source "examples" { # ERROR: Missing required argument
+  url = "https://example.com/a.git"
+}

@@ -1,0 +1,3 @@
+packer {
+  version = # ERROR: Invalid expression
+}

@@ -1,0 +1,6 @@
+packer {
+  version = "1.9.4"
+}
+
+provider "aws" { # ERROR: Unsupported block type
+}
