@@ -46,12 +46,16 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"copyexample": cmdCopyExample,
-			"grepall":     cmdGrepAll,
-			"status":      cmdStatus,
-		},
+		Cmds: scriptCmds,
 	})
+}
+
+// scriptCmds are the custom commands scripts may use. Test files add their
+// own in init functions.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"copyexample": cmdCopyExample,
+	"grepall":     cmdGrepAll,
+	"status":      cmdStatus,
 }
 
 // cmdCopyExample copies a bundled example workspace into the script's work
