@@ -162,6 +162,13 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	return p, diags
 }
 
+// Graph returns the dependency graph of every source, render and build the
+// configuration wants, limited to envs when given: what "hybrid graph" draws.
+func (ws *Workspace) Graph(envs []string) *graph.Graph {
+	g, _ := ws.desiredGraph(envs)
+	return g
+}
+
 // desiredGraph returns the graph of every source, render and build the
 // configuration wants (renders and builds only in envs, when given).
 func (ws *Workspace) desiredGraph(envs []string) (*graph.Graph, map[string]*node) {

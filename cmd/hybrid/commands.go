@@ -16,6 +16,7 @@ func commands(s streams) map[string]cli.CommandFactory {
 		"images":   func() (cli.Command, error) { return &imagesCommand{s: s}, nil },
 		"plan":     func() (cli.Command, error) { return &planCommand{s: s}, nil },
 		"apply":    func() (cli.Command, error) { return &applyCommand{s: s}, nil },
+		"graph":    func() (cli.Command, error) { return &graphCommand{s: s}, nil },
 	}
 }
 
