@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/packer"
 	"github.com/hybridcore/hybrid/plan"
 )
 
@@ -14,6 +18,7 @@ import (
 type validateCommand struct{ s streams }
 
 type validateArgs struct {
+	Packer  bool
 	JSON    bool
 	NoColor bool
 	Inputs  config.Inputs
@@ -33,7 +38,13 @@ Usage: hybrid validate [options]
   rule), the merged variables of every image in every environment against
   the template's declared variables, and the provisioner assets.
 
+  With -packer it then runs "packer validate" for every image in every
+  environment, with the var file hybrid would render for it (written to a
+  temporary directory, not to configs/) and its sensitive values in the
+  environment, exactly as apply would run the build.
+
 Options:
+  -packer              Also run packer validate for every build.
   -json                Print the result as a JSON document.
   -no-color            Do not colour the output.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
@@ -45,6 +56,7 @@ func parseValidateArgs(args []string) (*validateArgs, hcl.Diagnostics) {
 	a := &validateArgs{}
 	fs := newFlagSet("validate")
 	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.Packer, "packer", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
@@ -64,6 +76,11 @@ func (c *validateCommand) Run(args []string) int {
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	if a.Packer && !diags.HasErrors() {
+		ctx, _, stop := signalContext(context.Background(), nil)
+		defer stop()
+		diags = append(diags, packerValidate(ctx, ws)...)
+	}
 	if a.JSON {
 		writeJSON(c.s.Out, map[string]any{
 			"format_version": "1.0",
@@ -98,4 +115,60 @@ func count(diags hcl.Diagnostics, sev hcl.DiagnosticSeverity) int {
 		}
 	}
 	return n
+}
+
+// packerValidate runs packer validate for every build, as apply would run
+// packer build, and turns each failure into a diagnostic at the image.
+func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
+	bin, err := findPacker()
+	if err != nil {
+		return errDiag("Packer not found", err, "")
+	}
+	tmp, err := os.MkdirTemp("", "hybrid-validate-")
+	if err != nil {
+		return errDiag("Cannot create a temporary directory", err, "")
+	}
+	defer os.RemoveAll(tmp)
+	var diags hcl.Diagnostics
+	for i, b := range ws.Builds {
+		varFile := filepath.Join(tmp, fmt.Sprintf("%d-%s-%s.pkrvars.hcl", i, b.Env, b.Image.Name))
+		if err := os.WriteFile(varFile, b.Render.Bytes, 0o600); err != nil {
+			return errDiag("Cannot write a temporary var file", err, "")
+		}
+		vars := map[string]string{}
+		for name, v := range b.Render.Sensitive {
+			vars[name] = config.EnvValue(v)
+		}
+		img := b.Image
+		inv := packer.Invocation{
+			Bin:      bin,
+			WorkDir:  filepath.Join(ws.Config.Dir, filepath.FromSlash(img.WorkingDir)),
+			Template: relPath(img.WorkingDir, img.Template),
+			Only:     []string{b.Only},
+			VarFiles: []string{varFile},
+			Vars:     vars,
+		}
+		if out, err := packer.Validate(ctx, inv); err != nil {
+			detail := strings.TrimSpace(out)
+			if detail == "" {
+				detail = err.Error()
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("packer validate failed for %s", b.Address()),
+				Detail:   detail,
+				Subject:  img.NameRange.Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+// relPath returns target relative to base, both workspace-relative.
+func relPath(base, target string) string {
+	r, err := filepath.Rel(filepath.FromSlash(base), filepath.FromSlash(target))
+	if err != nil {
+		return target
+	}
+	return filepath.ToSlash(r)
 }
