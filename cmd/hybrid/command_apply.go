@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -166,6 +167,9 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	}
 
 	ws := pd.ws
+	logger, closeLog := setupLogs(ws, "apply", c.s.Err)
+	defer closeLog()
+	logger.Info("apply started", "changes", p.Summary.Total(), "serial", p.Serial)
 	lf, _, _ := readLockfile(ws)
 	bin, version, d := checkPacker(ctx, ws, lf, p)
 	if d.HasErrors() {
@@ -193,6 +197,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	} else {
 		sink = human
 	}
+	sink = loggingSink{Sink: sink, log: logger}
 	res, err := apply.Run(ctx, apply.Options{
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
@@ -206,6 +211,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	} else {
 		human.summary(res)
 	}
+	logger.Info("apply finished", "summary", applySummary(res))
 	if err != nil {
 		v.errorf("cannot record the end of the run in the state: %v", err)
 		return 1
@@ -262,4 +268,23 @@ func sortedTemplateDirs(ws *plan.Workspace) []string {
 	}
 	sortStrings(out)
 	return out
+}
+
+// loggingSink records node results in hybrid.log as well as showing them.
+type loggingSink struct {
+	apply.Sink
+	log *slog.Logger
+}
+
+func (l loggingSink) NodeFinished(r apply.NodeResult) {
+	attrs := []any{"address", r.Address, "action", r.Action.String(), "outcome", string(r.Outcome), "duration", r.Duration}
+	if r.LogPath != "" {
+		attrs = append(attrs, "log", r.LogPath)
+	}
+	if r.Err != nil {
+		l.log.Error("node failed", append(attrs, "error", r.Err.Error())...)
+	} else {
+		l.log.Info("node finished", attrs...)
+	}
+	l.Sink.NodeFinished(r)
 }

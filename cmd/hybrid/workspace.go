@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -11,8 +13,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hybridcore/hybrid/config"
 	"github.com/hybridcore/hybrid/internal/version"
 	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/logs"
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/state"
 )
@@ -112,4 +116,30 @@ func trimDot(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// setupLogs starts the log of a command that changes the workspace: records
+// go to logs/hybrid.log (rotated), and to stderr when HYBRID_LOG asks for
+// them. Every sensitive value of the workspace is redacted. Read-only
+// commands (validate, plan, show) write no log file, so they leave the
+// workspace as it was.
+func setupLogs(ws *plan.Workspace, command string, stderr io.Writer) (*slog.Logger, func()) {
+	red := logs.NewRedactor()
+	for _, v := range ws.Config.Variables {
+		if v.Sensitive && v.Value.IsWhollyKnown() {
+			red.Add(config.EnvValue(v.Value))
+		}
+	}
+	for _, b := range ws.Builds {
+		for _, v := range b.Render.Sensitive {
+			red.Add(config.EnvValue(v))
+		}
+	}
+	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.Logs))
+	logger, closeFn, err := logs.Setup(logs.Options{Command: command, Stderr: stderr, Dir: dir, Redactor: red})
+	if err != nil {
+		fmt.Fprintf(stderr, "Warning: logging to %s is off: %v\n", dir, err)
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+	}
+	return logger, func() { closeFn() }
 }
