@@ -25,7 +25,7 @@ const statCacheHeader = "hybrid-statcache 1"
 // racyWindow is how close to a scan's start a file's mtime may be before
 // the cache stops trusting it: a file written in the same clock tick as the
 // scan could change again without its stat changing (git's "racy clean").
-const racyWindow = 2 * time.Second
+var racyWindow = 2 * time.Second
 
 // fileStat is what the cache compares to decide a file is unchanged.
 type fileStat struct {
