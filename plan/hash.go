@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Tree is the content of a set of files: each file's digest by
@@ -28,6 +29,8 @@ type Tree struct {
 type Hasher struct {
 	root  string
 	cache *StatCache
+	// prefix is the cleaned root with a trailing separator, "" for ".".
+	prefix string
 
 	mu    sync.Mutex
 	trees map[string]*Tree
@@ -35,7 +38,15 @@ type Hasher struct {
 
 // NewHasher returns a Hasher for the workspace root; cache may be nil.
 func NewHasher(root string, cache *StatCache) *Hasher {
-	return &Hasher{root: root, cache: cache, trees: map[string]*Tree{}}
+	h := &Hasher{root: root, cache: cache, trees: map[string]*Tree{}}
+	switch clean := filepath.Clean(root); {
+	case clean == ".":
+	case strings.HasSuffix(clean, string(filepath.Separator)):
+		h.prefix = clean
+	default:
+		h.prefix = clean + string(filepath.Separator)
+	}
+	return h
 }
 
 // Dir returns the tree of every regular file under the workspace-relative
@@ -105,6 +116,14 @@ func (h *Hasher) Files(paths ...string) (*Tree, error) {
 }
 
 func (h *Hasher) rel(abs string) string {
+	// Walks start at filepath.Join(root, ...), so their paths start with
+	// the cleaned root; a root of "." leaves them relative already.
+	if h.prefix == "" {
+		return filepath.ToSlash(abs)
+	}
+	if strings.HasPrefix(abs, h.prefix) {
+		return filepath.ToSlash(abs[len(h.prefix):])
+	}
 	r, err := filepath.Rel(h.root, abs)
 	if err != nil {
 		return filepath.ToSlash(abs)
@@ -164,76 +183,112 @@ func TreeDigest(files map[string]string) string {
 	return "sha256:" + hex.EncodeToString(s.Sum(nil))
 }
 
-// hashAll returns the digest of every file, in order, hashing the files the
-// stat cache cannot vouch for on all CPUs.
+// hashAll returns the digest of every file, in order. Workers on all CPUs
+// each take the next file, stat it, and hash it unless the stat cache
+// vouches for its digest.
 func (h *Hasher) hashAll(files []string) ([]string, error) {
 	out := make([]string, len(files))
-	type job struct {
-		i  int
-		st fileStat
-	}
-	var todo []job
-	for i, f := range files {
-		fi, err := os.Stat(filepath.Join(h.root, filepath.FromSlash(f)))
-		if err != nil {
-			if os.IsNotExist(err) {
-				out[i] = "missing"
-				continue
-			}
-			return nil, err
-		}
-		if !fi.Mode().IsRegular() {
-			out[i] = "not-a-file"
-			continue
-		}
-		st := statOf(fi)
-		if d, ok := h.cache.lookup(f, st); ok {
-			out[i] = d
-			continue
-		}
-		todo = append(todo, job{i, st})
-	}
-	if len(todo) == 0 {
-		return out, nil
-	}
 	workers := runtime.GOMAXPROCS(0)
-	if workers > len(todo) {
-		workers = len(todo)
+	if n := (len(files) + minFilesPerWorker - 1) / minFilesPerWorker; workers > n {
+		workers = n
 	}
-	jobs := make(chan job)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 256*1024)
-			for j := range jobs {
-				d, err := hashFile(filepath.Join(h.root, filepath.FromSlash(files[j.i])), buf)
-				if err != nil {
-					errs <- err
-					for range jobs {
-					}
-					return
-				}
-				out[j.i] = d
-				h.cache.record(files[j.i], j.st, d)
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		mu     sync.Mutex
+		errAt  = len(files)
+		first  error
+	)
+	work := func() {
+		buf := getBuffer()
+		defer putBuffer(buf)
+		for !failed.Load() {
+			i := int(next.Add(1) - 1)
+			if i >= len(files) {
+				return
 			}
-		}()
+			d, err := h.digest(files[i], buf)
+			if err != nil {
+				// Report the error of the first failing file, whatever
+				// order the workers reached them in.
+				mu.Lock()
+				if i < errAt {
+					errAt, first = i, err
+				}
+				mu.Unlock()
+				failed.Store(true)
+				return
+			}
+			out[i] = d
+		}
 	}
-	for _, j := range todo {
-		jobs <- j
+	if workers <= 1 {
+		work()
+	} else {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work()
+			}()
+		}
+		wg.Wait()
 	}
-	close(jobs)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
+	if first != nil {
+		return nil, first
 	}
 	return out, nil
 }
 
+// minFilesPerWorker keeps small trees on one goroutine, where starting
+// workers would cost more than it saves.
+const minFilesPerWorker = 8
+
+// digest returns one workspace-relative file's digest: from the stat cache
+// when the file's stat is unchanged, else by hashing it. The stat is taken
+// before the content is read, so a file that changes while it is read is
+// recorded with the older stat and hashed again by the next plan.
+func (h *Hasher) digest(rel string, buf []byte) (string, error) {
+	abs := h.abs(rel)
+	fi, err := os.Stat(abs)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return "missing", nil
+		}
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "not-a-file", nil
+	}
+	st := statOf(fi)
+	if d, ok := h.cache.lookup(rel, st); ok {
+		return d, nil
+	}
+	d, err := hashFile(abs, buf)
+	if err != nil {
+		return "", err
+	}
+	h.cache.record(rel, st, d)
+	return d, nil
+}
+
+// abs is the path of a workspace-relative file.
+func (h *Hasher) abs(rel string) string {
+	return filepath.Join(h.root, filepath.FromSlash(rel))
+}
+
+// hashBufferSize is the read size: large enough that big files take few
+// read calls, small enough that a buffer per CPU costs little.
+const hashBufferSize = 256 << 10
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, hashBufferSize); return &b }}
+
+func getBuffer() []byte    { return *buffers.Get().(*[]byte) }
+func putBuffer(buf []byte) { buffers.Put(&buf) }
+
+// hashFile reads the file to its end through buf. It does not use io.Copy,
+// which for an *os.File allocates a buffer of its own on every call.
 func hashFile(p string, buf []byte) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -241,16 +296,33 @@ func hashFile(p string, buf []byte) (string, error) {
 	}
 	defer f.Close()
 	s := sha256.New()
-	if _, err := io.CopyBuffer(s, f, buf); err != nil {
-		return "", fmt.Errorf("hash %s: %w", p, err)
+	for {
+		n, err := f.Read(buf)
+		s.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", p, err)
+		}
 	}
-	return "sha256:" + hex.EncodeToString(s.Sum(nil)), nil
+	var sum [sha256.Size]byte
+	return digestString(s.Sum(sum[:0])), nil
+}
+
+// digestString formats a sha256 sum as "sha256:<hex>".
+func digestString(sum []byte) string {
+	const prefix = "sha256:"
+	var b [len(prefix) + 2*sha256.Size]byte
+	copy(b[:], prefix)
+	hex.Encode(b[len(prefix):], sum[:sha256.Size])
+	return string(b[:])
 }
 
 // Digest returns the sha256 digest of data in the form files use.
 func Digest(data []byte) string {
 	s := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(s[:])
+	return digestString(s[:])
 }
 
 // matchGlob matches a workspace-relative path against a glob in which **

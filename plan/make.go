@@ -151,7 +151,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	}
 	for _, addr := range gone {
 		if keep[addr] {
-			p.Changes = append(p.Changes, forget(addr))
+			p.Changes = append(p.Changes, forget(st, addr))
 		}
 	}
 	if diags.HasErrors() {
@@ -623,14 +623,23 @@ func (pl *planner) treeReasons(input, before, after string, now map[string]strin
 	return out
 }
 
-func forget(addr string) *Change {
+func forget(st *state.State, addr string) *Change {
 	typ, rest, _ := strings.Cut(addr, ".")
 	c := &Change{Address: addr, Type: typ, Action: Delete, DependsOn: []string{}}
 	switch typ {
 	case TypeSource:
 		c.Source = rest
+		if s := st.Sources[rest]; s != nil {
+			c.Before = s.Commit
+		}
 	default:
 		c.Env, c.Image, _ = strings.Cut(rest, ".")
+	}
+	if r := st.Renders[addr]; r != nil {
+		c.Before = r.Digest
+	}
+	if b := st.Builds[addr]; b != nil {
+		c.Before = b.Fingerprint
 	}
 	c.Reasons = []Reason{{Kind: ReasonRemoved, Input: addr,
 		Message: "no longer in hybrid.hcl: hybrid forgets it (files, checkouts and artifacts are left in place)"}}

@@ -1,9 +1,6 @@
 package plan
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -76,30 +73,47 @@ func LoadStatCache(path string) *StatCache {
 	if err != nil {
 		return c
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	if !sc.Scan() || sc.Text() != statCacheHeader {
+	// One string for the whole file: entries' paths and digests are
+	// substrings of it, so loading allocates little beyond the map.
+	text := string(data)
+	header, rest, ok := strings.Cut(text, "\n")
+	if !ok || header != statCacheHeader {
 		return c
 	}
-	for sc.Scan() {
-		// digest size mtime ctime ino path
-		f := strings.SplitN(sc.Text(), " ", 6)
-		if len(f) != 6 {
+	c.entries = make(map[string]cacheEntry, strings.Count(rest, "\n"))
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		path, e, ok := parseEntry(line)
+		if !ok {
 			return NewStatCache()
 		}
-		var e cacheEntry
-		var err1, err2, err3, err4 error
-		e.digest = f[0]
-		e.stat.Size, err1 = strconv.ParseInt(f[1], 10, 64)
-		e.stat.Mtime, err2 = strconv.ParseInt(f[2], 10, 64)
-		e.stat.Ctime, err3 = strconv.ParseInt(f[3], 10, 64)
-		e.stat.Ino, err4 = strconv.ParseUint(f[4], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return NewStatCache()
-		}
-		c.entries[f[5]] = e
+		c.entries[path] = e
 	}
 	return c
+}
+
+// parseEntry reads one cache line: digest size mtime ctime ino path.
+func parseEntry(line string) (string, cacheEntry, bool) {
+	var e cacheEntry
+	var f [5]string
+	for i := range f {
+		var ok bool
+		f[i], line, ok = strings.Cut(line, " ")
+		if !ok || f[i] == "" {
+			return "", e, false
+		}
+	}
+	var err1, err2, err3, err4 error
+	e.digest = f[0]
+	e.stat.Size, err1 = strconv.ParseInt(f[1], 10, 64)
+	e.stat.Mtime, err2 = strconv.ParseInt(f[2], 10, 64)
+	e.stat.Ctime, err3 = strconv.ParseInt(f[3], 10, 64)
+	e.stat.Ino, err4 = strconv.ParseUint(f[4], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || line == "" {
+		return "", e, false
+	}
+	return line, e, true
 }
 
 // lookup returns the cached digest of path when its stat is unchanged.
@@ -150,16 +164,26 @@ func (c *StatCache) Save(path string) error {
 		}
 	}
 	sort.Strings(paths)
-	var buf bytes.Buffer
-	buf.Grow(len(paths) * 120)
-	buf.WriteString(statCacheHeader + "\n")
+	buf := make([]byte, 0, len(statCacheHeader)+1+len(paths)*160)
+	buf = append(buf, statCacheHeader+"\n"...)
 	for _, p := range paths {
 		e := c.entries[p]
-		fmt.Fprintf(&buf, "%s %d %d %d %d %s\n", e.digest, e.stat.Size, e.stat.Mtime, e.stat.Ctime, e.stat.Ino, p)
+		buf = append(buf, e.digest...)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, e.stat.Size, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, e.stat.Mtime, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, e.stat.Ctime, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendUint(buf, e.stat.Ino, 10)
+		buf = append(buf, ' ')
+		buf = append(buf, p...)
+		buf = append(buf, '\n')
 	}
 	// The cache lives in the state directory; a plan creates no directory.
 	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return nil
 	}
-	return atomicfile.Write(path, buf.Bytes(), 0o644)
+	return atomicfile.Write(path, buf, 0o644)
 }

@@ -121,7 +121,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 			v.errorf("%v", err)
 			return 1
 		}
-		req.Targets, req.Envs = saved.Targets, saved.Envs
+		req.Targets, req.Envs, req.Lineage = saved.Targets, saved.Envs, saved.Lineage
 	}
 	pd, p, diags := makePlanned(ctx, "apply", req)
 	if pd != nil && pd.unlock != nil {

@@ -147,6 +147,9 @@ type planRequest struct {
 	// KeepLock leaves the state locked for the caller (apply), which then
 	// releases it with the returned workspace's unlock function.
 	KeepLock bool
+	// Lineage, from a saved plan, is adopted by a state that was never
+	// written, so the plan made before the first apply stays valid.
+	Lineage string
 }
 
 // planned is a plan with what apply needs to carry it out.
@@ -205,6 +208,9 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 			pd.unlock = nil
 		}
 		return pd, nil, append(diags, errDiag("Cannot read the state", err, "")...)
+	}
+	if st.Serial == 0 && req.Lineage != "" {
+		st.Lineage = req.Lineage
 	}
 	pd.state = st
 	opts := plan.Options{

@@ -30,9 +30,6 @@ func (c *sourcesCommand) Help() string {
 Usage: hybrid sources <subcommand> [options] [args]
 
   Manages the git checkouts under sources/ that hybrid.hcl declares.
-
-Subcommands:
-    sync    Check out every source at its locked commit
 `)
 }
 
@@ -120,12 +117,13 @@ func (c *sourcesSyncCommand) run(ctx context.Context, a *sourcesSyncArgs, v *vie
 	if diags.HasErrors() {
 		return 1
 	}
-	if len(ws.Config.Sources) == 0 {
+	failed := false
+	if len(ws.Config.Sources) == 0 && len(a.Names) == 0 {
 		fmt.Fprintln(c.s.Out, "hybrid.hcl declares no sources: nothing to sync.")
-		return 0
+	} else {
+		failed = syncSources(ctx, v, ws, lf, syncOptions{Names: a.Names, LockTimeout: a.LockTimeout, Operation: "sources sync"}).failed
 	}
-	out := syncSources(ctx, v, ws, lf, syncOptions{Names: a.Names, LockTimeout: a.LockTimeout, Operation: "sources sync"})
-	if out.failed {
+	if !checkPlugins(v, ws, lf) || failed {
 		return 1
 	}
 	return 0
@@ -142,16 +140,17 @@ type syncOptions struct {
 type syncOutcome struct {
 	// changed counts checkouts created or moved.
 	changed int
-	// failed is set when any source, the state or the plugin check failed;
-	// the problem has been printed.
+	// failed is set when any source or the state failed; the problem has
+	// been printed.
 	failed bool
 }
 
 // syncSources brings each selected source to its locked commit under the
-// state lock, recording each success in the state with its own write, and
-// then verifies the installed plugins against the lockfile. A source that
-// fails (dirty, tampered, unreachable) is reported and the others still
-// run. Problems with the lockfile itself stop everything before git runs.
+// state lock, recording each success in the state with its own write (none
+// when the state already records that checkout). A source that fails
+// (dirty, tampered, unreachable) is reported and the others still run.
+// Problems with the lockfile itself stop everything before git runs, and a
+// state that cannot be read stops everything before any checkout moves.
 func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File, opts syncOptions) syncOutcome {
 	cfg := ws.Config
 	names, diags := selectSources(cfg, opts.Names)
@@ -238,11 +237,6 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 				fmt.Sprintf("%s is checked out; run hybrid sources sync %s again to record it", res.Dir, name)))
 			out.failed = true
 		}
-	}
-
-	if err := verifyPlugins(ws, lf); err != nil {
-		v.diagnostics(nil, errDiag("Plugin binaries do not match hybrid.lock.hcl", err, ""))
-		out.failed = true
 	}
 	return out
 }
@@ -346,15 +340,19 @@ func shortCommit(c string) string {
 	return c
 }
 
-// verifyPlugins checks the installed binaries of every pinned plugin
-// against the lockfile's hashes.
-func verifyPlugins(ws *plan.Workspace, lf *lock.File) error {
+// checkPlugins checks the installed binaries of every pinned plugin
+// against the lockfile's hashes, printing any problem; it reports whether
+// all is well.
+func checkPlugins(v *view, ws *plan.Workspace, lf *lock.File) bool {
 	if len(lf.Plugins) == 0 {
-		return nil
+		return true
 	}
 	bin, _ := findPacker()
-	_, err := lf.VerifyPluginHashes(lock.PluginDirs(bin, ws.Config.Dir))
-	return err
+	if _, err := lf.VerifyPluginHashes(lock.PluginDirs(bin, ws.Config.Dir)); err != nil {
+		v.diagnostics(nil, errDiag("Installed plugins do not match "+lock.DefaultFilename, err, ""))
+		return false
+	}
+	return true
 }
 
 func orUnknown(s string) string {

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/plan"
+)
+
+// initCommand prepares a workspace: directories, lockfile, sources.
+type initCommand struct{ s streams }
+
+type initArgs struct {
+	LockTimeout time.Duration
+	NoColor     bool
+	Inputs      config.Inputs
+}
+
+func (c *initCommand) Synopsis() string {
+	return "Prepare the workspace: directories, lockfile, sources"
+}
+
+func (c *initCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: hybrid init [options]
+
+  Prepares the workspace in the current directory (or -chdir=DIR):
+
+  - creates the directories hybrid manages (sources, configs, state and
+    logs, as the hybrid block's dirs name them);
+  - writes hybrid.lock.hcl when there is none, as "hybrid lock" would; an
+    existing lockfile is only checked, never changed: when it no longer
+    matches hybrid.hcl, init says so and "hybrid lock" updates it;
+  - checks out every source at its locked commit, as "hybrid sources sync"
+    does, and records the commits in the state;
+  - checks the installed plugins against the lockfile's hashes.
+
+  Running init again is safe: what is already in place is left alone.
+  From a fresh clone of a repository with a committed lockfile, init checks
+  out exactly the commits the lockfile pins.
+
+Options:
+  -lock-timeout=DUR    Wait up to DUR for the state lock (default: fail at once).
+  -no-color            Do not colour the output.
+  -var 'NAME=VALUE'    Set a variable; may be repeated.
+  -var-file=FILE       Set variables from a file; may be repeated.
+`)
+}
+
+func parseInitArgs(args []string) (*initArgs, hcl.Diagnostics) {
+	a := &initArgs{}
+	fs := newFlagSet("init")
+	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	varFlags(fs, &a.Inputs)
+	if err := fs.Parse(args); err != nil {
+		return nil, flagError("init", err)
+	}
+	if a.LockTimeout < 0 {
+		return nil, flagError("init", fmt.Errorf("-lock-timeout must not be negative"))
+	}
+	if fs.NArg() > 0 {
+		return nil, flagError("init", fmt.Errorf("unexpected argument %q: init prepares the workspace in the current directory (use -chdir=DIR)", fs.Arg(0)))
+	}
+	return a, nil
+}
+
+func (c *initCommand) Run(args []string) int {
+	a, diags := parseInitArgs(args)
+	v := newView(c.s, a != nil && a.NoColor)
+	if diags.HasErrors() {
+		v.diagnostics(nil, diags)
+		return 1
+	}
+	ctx, _, stop := signalContext(context.Background(), nil)
+	defer stop()
+	return c.run(ctx, a, v)
+}
+
+func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
+	out := c.s.Out
+	shown := map[string]bool{} // diagnostics printed by an earlier load
+	load := func() (*plan.Workspace, bool) {
+		ws, diags := plan.LoadWorkspaceWith(".", a.Inputs, plan.LoadOptions{SkipUnsynced: true})
+		var fresh hcl.Diagnostics
+		for _, d := range diags {
+			key := fmt.Sprintf("%d|%s|%s|%v", d.Severity, d.Summary, d.Detail, d.Subject)
+			if !shown[key] {
+				shown[key] = true
+				fresh = append(fresh, d)
+			}
+		}
+		v.diagnostics(ws.Parser.Files(), fresh)
+		return ws, !diags.HasErrors()
+	}
+	ws, ok := load()
+	if !ok {
+		return 1
+	}
+	cfg := ws.Config
+	did := 0 // things init created or changed
+
+	dirs := cfg.Settings.Dirs
+	for _, d := range []string{dirs.Sources, dirs.Configs, dirs.State, dirs.Logs} {
+		created, err := ensureDir(filepath.Join(cfg.Dir, filepath.FromSlash(d)))
+		if err != nil {
+			v.errorf("cannot create directory %s/: %v", d, err)
+			return 1
+		}
+		if created {
+			fmt.Fprintf(out, "Created directory %s/\n", d)
+			did++
+		}
+	}
+
+	lf, _, diags := readLockfile(ws)
+	if diags.HasErrors() {
+		v.diagnostics(ws.Parser.Files(), diags)
+		v.errorf("%s cannot be read; fix it, or delete it and run hybrid init to pin everything again", lock.DefaultFilename)
+		return 1
+	}
+	// A new lockfile is written once, after the sync: templates inside the
+	// sources can only be read then, and they may require plugins and
+	// packer versions to pin. If init stops on the way, the pins made so
+	// far are written, so that the next run checks out the same commits.
+	created, missing := lf.Missing, lf
+	writeNew := func() bool {
+		if err := writeLockfile(c.s, ws, missing, lf); err != nil {
+			v.errorf("cannot write %s: %v", lock.DefaultFilename, err)
+			return false
+		}
+		return true
+	}
+	if created {
+		next, diags := relock(ctx, ws, lf, lock.Upgrade{})
+		v.diagnostics(ws.Parser.Files(), diags)
+		if diags.HasErrors() {
+			return 1
+		}
+		lf = next
+		did++
+	} else {
+		fmt.Fprintf(out, "%s already present; init checks it and changes nothing in it.\n", lock.DefaultFilename)
+	}
+
+	if len(cfg.Sources) > 0 {
+		res := syncSources(ctx, v, ws, lf, syncOptions{LockTimeout: a.LockTimeout, Operation: "init"})
+		did += res.changed
+		if res.failed {
+			if created {
+				writeNew()
+			}
+			return 1
+		}
+		if ws, ok = load(); !ok {
+			if created {
+				writeNew()
+			}
+			return 1
+		}
+		if created {
+			next, diags := relock(ctx, ws, lf, lock.Upgrade{})
+			v.diagnostics(ws.Parser.Files(), diags)
+			if diags.HasErrors() {
+				writeNew()
+				return 1
+			}
+			lf = next
+		}
+	}
+	if created {
+		if !writeNew() {
+			return 1
+		}
+	} else {
+		diags := lf.Check(ws.LockRequirements())
+		v.diagnostics(ws.Parser.Files(), diags)
+		if diags.HasErrors() {
+			v.errorf("%s does not match hybrid.hcl; run hybrid lock to update it, then hybrid init again", lock.DefaultFilename)
+			return 1
+		}
+	}
+
+	if !checkPlugins(v, ws, lf) {
+		return 1
+	}
+	if lf.Packer != nil {
+		if _, found, err := installedPacker(ctx); err != nil || lf.CheckPackerVersion(found) != nil {
+			if err == nil {
+				err = lf.CheckPackerVersion(found)
+			}
+			v.diagnostics(nil, hcl.Diagnostics{{
+				Severity: hcl.DiagWarning,
+				Summary:  "Packer does not match the lockfile",
+				Detail:   fmt.Sprintf("%s. Builds need packer %s.", trimDot(err.Error()), lf.Packer.Version),
+			}})
+		}
+	}
+
+	if did == 0 {
+		fmt.Fprintln(out, "Everything is in place: the workspace is initialized.")
+		return 0
+	}
+	fmt.Fprintf(out, "\n%s Run \"hybrid plan\" to see what is out of date.\n", v.paint("32;1", "hybrid has initialized the workspace."))
+	return 0
+}
+
+// ensureDir creates dir (and its parents) unless it exists, reporting
+// whether it did.
+func ensureDir(dir string) (bool, error) {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return false, fmt.Errorf("%s exists and is not a directory; move it away", dir)
+		}
+		return false, nil
+	}
+	if !os.IsNotExist(err) {
+		return false, err
+	}
+	return true, os.MkdirAll(dir, 0o755)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/hybridcore/hybrid/config"
+)
+
+func TestParseLockArgs(t *testing.T) {
+	ignoreEnv := cmpopts.IgnoreFields(config.Inputs{}, "Environ")
+	tests := map[string]struct {
+		args    []string
+		want    *lockArgs
+		wantErr string
+	}{
+		"none":    {args: nil, want: &lockArgs{}},
+		"upgrade": {args: []string{"-upgrade"}, want: &lockArgs{Upgrade: true}},
+		"upgrade names": {
+			args: []string{"-upgrade", "examples", "github.com/hashicorp/vsphere", "examples"},
+			want: &lockArgs{Upgrade: true, Names: []string{"examples", "github.com/hashicorp/vsphere"}},
+		},
+		"vars": {
+			args: []string{"-var", "a=1", "-var-file=x.hcl", "-no-color"},
+			want: &lockArgs{NoColor: true, Inputs: config.Inputs{Args: []config.InputArg{{Value: "a=1"}, {File: true, Value: "x.hcl"}}}},
+		},
+		"names without upgrade": {
+			args:    []string{"examples"},
+			wantErr: "naming examples needs -upgrade (hybrid lock -upgrade examples); without it, existing pins stay. Run \"hybrid lock -help\" for the options.",
+		},
+		"option after name": {
+			args:    []string{"-upgrade", "examples", "-no-color"},
+			wantErr: "option -no-color after a name: put options before names. Run \"hybrid lock -help\" for the options.",
+		},
+		"unknown option": {
+			args:    []string{"-upgrad"},
+			wantErr: "flag provided but not defined: -upgrad. Run \"hybrid lock -help\" for the options.",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, diags := parseLockArgs(tc.args)
+			if tc.wantErr != "" {
+				if !diags.HasErrors() {
+					t.Fatalf("no error, want %q", tc.wantErr)
+				}
+				if diff := cmp.Diff(tc.wantErr, diags[0].Detail); diff != "" {
+					t.Errorf("wrong error (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatalf("unexpected error: %s", diags.Error())
+			}
+			if diff := cmp.Diff(tc.want, got, ignoreEnv); diff != "" {
+				t.Errorf("wrong result (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

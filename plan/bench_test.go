@@ -1,0 +1,531 @@
+package plan_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/wsgen"
+	"github.com/hybridcore/hybrid/lock"
+	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/state"
+)
+
+// The plan benchmarks run the sequence of "hybrid plan" (cmd/hybrid
+// makePlanned) on generated workspaces: load hybrid.hcl, the templates and
+// every render; read the lockfile; take the state lock and read the state;
+// load the stat cache; make the plan; save the stat cache. Git is left out
+// (the generated sources are plain directories, not checkouts).
+//
+//	go test -run='^$' -bench=Plan -benchtime=5x ./plan/
+//
+// The large workspace (wsgen.Default: 200 images x 5 environments, 20
+// sources, 20,000 input files of ~200 MB) is generated once per process,
+// lazily, in a temporary directory that TestMain removes. Set
+// HYBRID_BENCH_DIR to generate it there instead and keep it for later runs
+// (and for comparing with sha256sum and git status on the same files).
+//
+// Figures:
+//   - BenchmarkPlanCold: no stat cache, so every input file is hashed; the
+//     state records every build, so the plan must still be a no-op. The
+//     OS page cache holds the files after the first run: this measures
+//     hashing and planning, not the disk.
+//   - BenchmarkPlanWarmNoop: the stat cache vouches for every file; the
+//     plan must have no changes.
+//   - BenchmarkPlanBaselineSha256sum: coreutils sha256sum over the same
+//     input files, batched as xargs does, for comparison with the cold plan.
+//   - peak-RSS-MB: the high-water mark of resident memory (VmHWM) of a
+//     child process that runs one plan and nothing else, which is what a
+//     "hybrid plan" process would peak at, runtime and GC slack included.
+//   - B/op and allocs/op: everything one plan allocates.
+
+// benchWorkspace is a generated workspace shared by the benchmarks of one
+// process, with the state that records every build.
+type benchWorkspace struct {
+	name string
+	spec wsgen.Spec
+
+	once    sync.Once
+	dir     string
+	temp    string // a temporary directory to remove when the tests end
+	inputs  []string
+	bytes   int64
+	prepErr error
+
+	peakMu sync.Mutex
+	peak   map[string]float64
+}
+
+var (
+	largeWorkspace = &benchWorkspace{name: "large", spec: wsgen.Default()}
+	smallWorkspace = &benchWorkspace{name: "small", spec: wsgen.Small()}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, w := range []*benchWorkspace{largeWorkspace, smallWorkspace} {
+		if w.temp != "" {
+			os.RemoveAll(w.temp)
+		}
+	}
+	os.Exit(code)
+}
+
+// prepared returns the workspace directory, generating it on first use and
+// recording every build in its state, so that a plan of it has no changes.
+func (w *benchWorkspace) prepared(b *testing.B) string {
+	b.Helper()
+	w.once.Do(func() { w.prepErr = w.prepare() })
+	if w.prepErr != nil {
+		b.Fatal(w.prepErr)
+	}
+	return w.dir
+}
+
+func (w *benchWorkspace) prepare() error {
+	key := fmt.Sprintf("%s-seed%d-i%d-d%d-e%d-s%d-f%d-b%d", w.name, w.spec.Seed, w.spec.Images, w.spec.DerivedPercent,
+		w.spec.Envs, w.spec.Sources, w.spec.Files, w.spec.TotalBytes)
+	if root := os.Getenv("HYBRID_BENCH_DIR"); root != "" {
+		w.dir = filepath.Join(root, key)
+		marker := w.dir + ".complete"
+		if _, err := os.Stat(marker); err != nil {
+			os.RemoveAll(w.dir)
+			if err := wsgen.Generate(w.dir, w.spec); err != nil {
+				return err
+			}
+			if err := os.WriteFile(marker, nil, 0o644); err != nil {
+				return err
+			}
+		}
+	} else {
+		tmp, err := os.MkdirTemp("", "hybrid-bench-")
+		if err != nil {
+			return err
+		}
+		w.dir, w.temp = filepath.Join(tmp, key), tmp
+		if err := wsgen.Generate(w.dir, w.spec); err != nil {
+			return err
+		}
+	}
+	// Start from no state, no renders and no stat cache.
+	for _, d := range []string{"state", "configs"} {
+		if err := os.RemoveAll(filepath.Join(w.dir, d)); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(w.dir, "state"), 0o755); err != nil {
+		return err
+	}
+	ws, st, p, err := runPlan(w.dir)
+	if err != nil {
+		return err
+	}
+	if err := recordApplied(st, ws, p); err != nil {
+		return err
+	}
+	if err := state.NewLocal(statePath(w.dir)).Write(st); err != nil {
+		return err
+	}
+	files := map[string]bool{}
+	for _, tree := range st.Trees {
+		for f := range tree {
+			files[f] = true
+		}
+	}
+	for f := range files {
+		fi, err := os.Stat(filepath.Join(w.dir, filepath.FromSlash(f)))
+		if err != nil {
+			return err
+		}
+		w.inputs = append(w.inputs, f)
+		w.bytes += fi.Size()
+	}
+	sort.Strings(w.inputs)
+	return nil
+}
+
+func statePath(dir string) string     { return filepath.Join(dir, "state", "packer-hybrid.json") }
+func statCachePath(dir string) string { return filepath.Join(dir, "state", plan.StatCacheFilename) }
+
+// phases times the steps of one plan, so a benchmark can say where the
+// time goes.
+type phases struct {
+	load, lock, state, cache, make, save time.Duration
+}
+
+func (p *phases) add(q phases) {
+	p.load += q.load
+	p.lock += q.lock
+	p.state += q.state
+	p.cache += q.cache
+	p.make += q.make
+	p.save += q.save
+}
+
+// report adds each phase's mean time per plan to the benchmark's figures.
+func (p *phases) report(b *testing.B, n int) {
+	for _, f := range []struct {
+		d    time.Duration
+		unit string
+	}{
+		{p.load, "load-ms"}, {p.lock, "lockfile-ms"}, {p.state, "state-ms"},
+		{p.cache, "cacheload-ms"}, {p.make, "make-ms"}, {p.save, "cachesave-ms"},
+	} {
+		b.ReportMetric(float64(f.d.Microseconds())/1000/float64(n), f.unit)
+	}
+}
+
+// runPlan plans the workspace as "hybrid plan" does, saving the stat cache.
+// It returns the state the plan was made against.
+func runPlan(dir string) (*plan.Workspace, *state.State, *plan.Plan, error) {
+	ws, st, p, _, err := runPlanTimed(dir)
+	return ws, st, p, err
+}
+
+func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases, error) {
+	var t phases
+	mark := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d = now.Sub(mark)
+		mark = now
+	}
+	ws, diags := plan.LoadWorkspace(dir, config.Inputs{})
+	if diags.HasErrors() {
+		return nil, nil, nil, t, diags
+	}
+	lap(&t.load)
+	lockPath := filepath.Join(ws.Config.Dir, lock.DefaultFilename)
+	lf, d := lock.ReadWith(ws.Parser, lockPath)
+	if d.HasErrors() {
+		return nil, nil, nil, t, d
+	}
+	lockBytes, err := os.ReadFile(lockPath)
+	if err != nil {
+		return nil, nil, nil, t, err
+	}
+	lap(&t.lock)
+	backend := state.NewLocal(statePath(dir))
+	id, err := backend.Lock(context.Background(), state.LockInfo{Operation: "plan"})
+	if err != nil {
+		return nil, nil, nil, t, err
+	}
+	defer backend.Unlock(id)
+	st, err := backend.Read()
+	if err != nil {
+		return nil, nil, nil, t, err
+	}
+	lap(&t.state)
+	cache := plan.LoadStatCache(statCachePath(dir))
+	lap(&t.cache)
+	p, d := plan.Make(context.Background(), ws, plan.Options{
+		State: st, Lock: lf, LockDigest: plan.Digest(lockBytes), PackerVersion: lf.Packer.Version,
+		Hasher: plan.NewHasher(ws.Config.Dir, cache),
+	})
+	if d.HasErrors() {
+		return nil, nil, nil, t, d
+	}
+	lap(&t.make)
+	if err := cache.Save(statCachePath(dir)); err != nil {
+		return nil, nil, nil, t, err
+	}
+	lap(&t.save)
+	return ws, st, p, t, nil
+}
+
+// recordApplied records every change of p in st as apply would after each
+// node succeeded (apply/apply.go, apply/build.go), without running git or
+// packer: sources at their locked commit, renders written to disk, builds
+// succeeded with the planned fingerprint and the per-file tree digests.
+func recordApplied(st *state.State, ws *plan.Workspace, p *plan.Plan) error {
+	builds := map[string]*plan.Build{}
+	for _, b := range ws.Builds {
+		builds[b.RenderAddress()] = b
+		builds[b.Address()] = b
+	}
+	if st.Trees == nil {
+		st.Trees = map[string]map[string]string{}
+	}
+	for _, c := range p.Changes {
+		switch {
+		case c.Action == plan.Delete:
+			return fmt.Errorf("unexpected forget of %s in a fresh workspace", c.Address)
+		case c.Type == plan.TypeSource:
+			st.Sources[c.Source] = &state.Source{URL: c.Inputs["url"], Ref: c.Inputs["ref"], Commit: c.After}
+		case c.Type == plan.TypeRender:
+			b := builds[c.Address]
+			r := b.Render
+			path := filepath.Join(ws.Config.Dir, filepath.FromSlash(r.Path))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if _, err := atomicfile.WriteIfChanged(path, r.Bytes, 0o644); err != nil {
+				return err
+			}
+			st.Renders[c.Address] = &state.Render{Env: b.Env, Image: b.Image.Name, Path: r.Path,
+				Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs, Values: plan.RenderValues(r)}
+		case c.Type == plan.TypeBuild:
+			b := builds[c.Address]
+			st.Builds[c.Address] = &state.Build{Env: b.Env, Image: b.Image.Name, Inputs: c.Inputs,
+				Status: state.StatusSucceeded, Fingerprint: c.After}
+			for d, files := range c.Trees {
+				st.Trees[d] = files
+			}
+		}
+	}
+	return nil
+}
+
+// cacheEntries counts the entries of the saved stat cache.
+func cacheEntries(dir string) int {
+	data, err := os.ReadFile(statCachePath(dir))
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(data, []byte("\n")) - 1
+}
+
+// warmUp plans until the stat cache vouches for every input file: files
+// changed within the racy-clean window of a plan are left out of its cache,
+// so right after generation a second plan may be needed.
+func (w *benchWorkspace) warmUp(b *testing.B) {
+	b.Helper()
+	for try := 0; ; try++ {
+		_, _, p, err := runPlan(w.dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		assertNoChanges(b, p)
+		if n := cacheEntries(w.dir); n >= len(w.inputs) {
+			return
+		} else if try == 3 {
+			b.Fatalf("the stat cache holds %d entries after %d plans, want %d", n, try+1, len(w.inputs))
+		}
+		time.Sleep(2100 * time.Millisecond)
+	}
+}
+
+func assertNoChanges(b *testing.B, p *plan.Plan) {
+	b.Helper()
+	if !p.HasChanges() {
+		return
+	}
+	var lines []string
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp && len(lines) < 5 {
+			lines = append(lines, fmt.Sprintf("%s %s: %v", c.Action, c.Address, c.Reasons))
+		}
+	}
+	b.Fatalf("plan of a workspace whose state records every build: %s\n%s", p.Summary, strings.Join(lines, "\n"))
+}
+
+func BenchmarkPlanCold(b *testing.B) {
+	benchCold(b, largeWorkspace)
+}
+
+func BenchmarkPlanWarmNoop(b *testing.B) {
+	benchWarm(b, largeWorkspace)
+}
+
+// BenchmarkPlanSmall guards the fixed cost of a plan on a quickstart-sized
+// workspace (4 images, 2 environments).
+func BenchmarkPlanSmall(b *testing.B) {
+	b.Run("cold", func(b *testing.B) { benchCold(b, smallWorkspace) })
+	b.Run("warm", func(b *testing.B) { benchWarm(b, smallWorkspace) })
+}
+
+func benchCold(b *testing.B, w *benchWorkspace) {
+	dir := w.prepared(b)
+	b.SetBytes(w.bytes)
+	b.ReportAllocs()
+	var total phases
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		if err := os.Remove(statCachePath(dir)); err != nil && !os.IsNotExist(err) {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		_, _, p, t, err := runPlanTimed(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		assertNoChanges(b, p)
+		total.add(t)
+		n++
+	}
+	total.report(b, n)
+	w.report(b, "cold")
+}
+
+func benchWarm(b *testing.B, w *benchWorkspace) {
+	dir := w.prepared(b)
+	w.warmUp(b)
+	before, err := os.Stat(statCachePath(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var total phases
+	n := 0
+	for b.Loop() {
+		_, _, p, t, err := runPlanTimed(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		assertNoChanges(b, p)
+		total.add(t)
+		n++
+	}
+	total.report(b, n)
+	after, err := os.Stat(statCachePath(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !after.ModTime().Equal(before.ModTime()) {
+		b.Fatal("a warm plan rewrote the stat cache: it hashed files the cache should have vouched for")
+	}
+	w.report(b, "warm")
+}
+
+// report adds the workspace's size and the peak memory of one plan in a
+// child process.
+func (w *benchWorkspace) report(b *testing.B, mode string) {
+	b.Helper()
+	b.ReportMetric(float64(len(w.inputs)), "files")
+	b.ReportMetric(float64(w.bytes)/(1<<20), "input-MB")
+	hwm, err := w.peakRSS(mode)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(hwm, "peak-RSS-MB")
+}
+
+// Environment of the child process TestPlanPeakMemory runs in.
+const (
+	childDirEnv  = "HYBRID_BENCH_CHILD_DIR"
+	childModeEnv = "HYBRID_BENCH_CHILD_MODE"
+	// childHeapEnv names a file for a heap profile taken right after the
+	// plan, for looking into the peak (go tool pprof -sample_index=inuse_space).
+	childHeapEnv = "HYBRID_BENCH_HEAPPROFILE"
+)
+
+// peakRSS runs one plan in a child process and returns its VmHWM in MB,
+// once per mode.
+func (w *benchWorkspace) peakRSS(mode string) (float64, error) {
+	w.peakMu.Lock()
+	defer w.peakMu.Unlock()
+	if v, ok := w.peak[mode]; ok {
+		return v, nil
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPlanPeakMemory$", "-test.bench=^$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childDirEnv+"="+w.dir, childModeEnv+"="+mode)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("peak memory child: %v\n%s", err, out)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if _, v, ok := strings.Cut(sc.Text(), "VmHWM-kB="); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, err
+			}
+			if w.peak == nil {
+				w.peak = map[string]float64{}
+			}
+			w.peak[mode] = kb / 1024
+			return kb / 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("peak memory child printed no VmHWM:\n%s", out)
+}
+
+// TestPlanPeakMemory is the child process of the benchmarks' peak-RSS-MB
+// figure: it runs one plan of the workspace in HYBRID_BENCH_CHILD_DIR (cold:
+// without stat cache; warm: with it) and prints the process's VmHWM.
+func TestPlanPeakMemory(t *testing.T) {
+	dir := os.Getenv(childDirEnv)
+	if dir == "" {
+		t.Skip("run by the plan benchmarks in a child process")
+	}
+	if os.Getenv(childModeEnv) == "cold" {
+		if err := os.Remove(statCachePath(dir)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	ws, st, p, err := runPlan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.HasChanges() {
+		t.Fatalf("plan has changes: %s", p.Summary)
+	}
+	if path := os.Getenv(childHeapEnv); path != "" {
+		// What is live once the plan is made: the workspace, the state
+		// and the plan, as the command holds them while printing.
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		runtime.KeepAlive(ws)
+		runtime.KeepAlive(st)
+		runtime.KeepAlive(p)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatalf("cannot read peak memory: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fmt.Printf("VmHWM-kB=%s\n", strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+}
+
+// BenchmarkPlanBaselineSha256sum hashes the large workspace's input files
+// with coreutils sha256sum, batched like xargs, for comparison with
+// BenchmarkPlanCold.
+func BenchmarkPlanBaselineSha256sum(b *testing.B) {
+	bin, err := exec.LookPath("sha256sum")
+	if err != nil {
+		b.Skip("sha256sum not found")
+	}
+	dir := largeWorkspace.prepared(b)
+	files := largeWorkspace.inputs
+	b.SetBytes(largeWorkspace.bytes)
+	for b.Loop() {
+		for i := 0; i < len(files); i += 2000 {
+			batch := files[i:min(i+2000, len(files))]
+			cmd := exec.Command(bin, append([]string{"--"}, batch...)...)
+			cmd.Dir = dir
+			cmd.Stdout = io.Discard
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("sha256sum: %v", err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(files)), "files")
+}
