@@ -15,7 +15,7 @@ func samplePlan() *Plan {
 		SourceCommits: map[string]string{"examples": "aaaa"}, PackerVersion: "1.9.4",
 		Changes: []*Change{
 			{Address: "build.dev.a", Type: TypeBuild, Env: "dev", Image: "a", Action: Update, After: "f2", Before: "f1",
-				Reasons: []Reason{{Kind: ReasonFile, Input: "file t/a.pkr.hcl", Before: "1", After: "2", Message: "file t/a.pkr.hcl changed"}},
+				Reasons:   []Reason{{Kind: ReasonFile, Input: "file t/a.pkr.hcl", Before: "1", After: "2", Message: "file t/a.pkr.hcl changed"}},
 				DependsOn: []string{"render.dev.a"}},
 			{Address: "render.dev.a", Type: TypeRender, Env: "dev", Image: "a", Action: NoOp, After: "r1", DependsOn: []string{}},
 		},
