@@ -96,7 +96,10 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 			a.opts.Sink.Output(c.Address, line)
 		}
 	}
-	res, err := packer.Build(ctx, inv, packer.BuildOptions{Log: logFile, OnEvent: onEvent, Hard: a.opts.Hard})
+	res, err := packer.Build(ctx, inv, packer.BuildOptions{
+		Log: logFile, OnEvent: onEvent, Hard: a.opts.Hard,
+		ManifestDepth: 3, ManifestSkip: managedDirs(cfg),
+	})
 	if res == nil {
 		return fmt.Errorf("cannot run packer: %w", err)
 	}
@@ -197,4 +200,15 @@ func lastLine(lines []string) string {
 		}
 	}
 	return "no error output"
+}
+
+// managedDirs are the directories hybrid manages, never searched for
+// manifests.
+func managedDirs(cfg *config.Config) []string {
+	d := cfg.Settings.Dirs
+	var out []string
+	for _, p := range []string{d.Sources, d.Configs, d.State, d.Logs} {
+		out = append(out, filepath.Join(cfg.Dir, filepath.FromSlash(p)))
+	}
+	return out
 }

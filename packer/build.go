@@ -46,6 +46,13 @@ type BuildOptions struct {
 	// the build writes, relative to the Invocation's WorkDir or absolute.
 	// Empty means the WorkDir.
 	ManifestDirs []string
+
+	// ManifestDepth, when positive, also searches the subdirectories of
+	// ManifestDirs down to that many levels (hidden ones left out), listed
+	// afresh after the build so a directory the build created is searched
+	// too. ManifestSkip names directories never to enter.
+	ManifestDepth int
+	ManifestSkip  []string
 	// Hard, when it is done, kills packer and its plugins at once (SIGKILL
 	// to its process group). Nil means never: after the build's context
 	// ends, packer gets SIGINT and as long as it needs to clean up.
@@ -109,8 +116,8 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		return res, nil
 	}
 
-	dirs := manifestDirs(inv.WorkDir, opts.ManifestDirs)
-	before := snapshotManifests(dirs)
+	roots := manifestDirs(inv.WorkDir, opts.ManifestDirs)
+	before := snapshotManifests(expandDirs(roots, opts.ManifestDepth, opts.ManifestSkip))
 
 	r := &buildRun{log: opts.Log, onEvent: opts.OnEvent, redact: inv.redactor()}
 	stdout := &lineWriter{emit: r.stdoutLine}
@@ -191,16 +198,19 @@ wait:
 		return nil, fmt.Errorf("wait for packer build: %w", waitErr)
 	}
 	res.ExitCode = exitCode(cmd.ProcessState)
+	res.Artifacts = r.artifacts.artifacts()
 	switch {
+	// Packer 1.9.4 exits 0, having built nothing, when the interrupt lands
+	// while it starts its worker: only a run that reported artifacts
+	// finished before the signal.
+	case stopped && (res.ExitCode != 0 || len(res.Artifacts) == 0):
+		res.Status = StatusCancelled
 	case res.ExitCode == 0:
 		res.Status = StatusSucceeded
-	case stopped:
-		res.Status = StatusCancelled
 	default:
 		res.Status = StatusFailed
 	}
-	res.Artifacts = r.artifacts.artifacts()
-	if m, ok := findManifest(before, dirs, inv.Only, res.Artifacts); ok {
+	if m, ok := findManifest(before, expandDirs(roots, opts.ManifestDepth, opts.ManifestSkip), inv.Only, res.Artifacts); ok {
 		res.Manifests = m.files
 		res.ManifestPath = m.files[0].Path
 		res.ManifestDigest = m.files[0].Digest
@@ -355,4 +365,40 @@ func (w *lineWriter) flush() {
 		w.emit(string(w.buf))
 		w.buf = w.buf[:0]
 	}
+}
+
+// maxManifestDirs bounds how many directories one search reads.
+const maxManifestDirs = 256
+
+// expandDirs returns roots and, breadth first, their subdirectories down to
+// depth levels, without hidden directories and those in skip.
+func expandDirs(roots []string, depth int, skip []string) []string {
+	if depth <= 0 {
+		return roots
+	}
+	skipped := make(map[string]bool, len(skip))
+	for _, s := range skip {
+		skipped[filepath.Clean(s)] = true
+	}
+	out := append([]string{}, roots...)
+	level := roots
+	for d := 0; d < depth && len(out) < maxManifestDirs; d++ {
+		var next []string
+		for _, dir := range level {
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				continue
+			}
+			for _, e := range entries {
+				p := filepath.Join(dir, e.Name())
+				if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || skipped[p] || len(out) >= maxManifestDirs {
+					continue
+				}
+				out = append(out, p)
+				next = append(next, p)
+			}
+		}
+		level = next
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // Tree is the content of a set of files: each file's digest by
@@ -29,8 +32,6 @@ type Tree struct {
 type Hasher struct {
 	root  string
 	cache *StatCache
-	// prefix is the cleaned root with a trailing separator, "" for ".".
-	prefix string
 
 	mu    sync.Mutex
 	trees map[string]*Tree
@@ -38,73 +39,32 @@ type Hasher struct {
 
 // NewHasher returns a Hasher for the workspace root; cache may be nil.
 func NewHasher(root string, cache *StatCache) *Hasher {
-	h := &Hasher{root: root, cache: cache, trees: map[string]*Tree{}}
-	switch clean := filepath.Clean(root); {
-	case clean == ".":
-	case strings.HasSuffix(clean, string(filepath.Separator)):
-		h.prefix = clean
-	default:
-		h.prefix = clean + string(filepath.Separator)
-	}
-	return h
+	return &Hasher{root: root, cache: cache, trees: map[string]*Tree{}}
 }
+
+// Digests of tree entries that are not regular files.
+const (
+	digestMissing  = "missing"    // gone, or a symbolic link to nothing
+	digestNotAFile = "not-a-file" // a directory, device, socket or pipe
+	gitDirName     = ".git"
+)
 
 // Dir returns the tree of every regular file under the workspace-relative
 // directory rel, recursively, skipping .git directories. A missing
-// directory is an empty tree.
+// directory is an empty tree. Symbolic links are followed for rel itself,
+// so a template directory may be a link; links inside it count as the
+// file they point to ("not-a-file" for a directory).
 func (h *Hasher) Dir(rel string) (*Tree, error) {
-	return h.memo("dir:"+rel, func() ([]string, error) {
-		var files []string
-		abs := filepath.Join(h.root, filepath.FromSlash(rel))
-		err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if os.IsNotExist(err) && p == abs {
-					return fs.SkipAll
-				}
-				return err
-			}
-			if d.IsDir() {
-				if d.Name() == ".git" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
-				files = append(files, h.rel(p))
-			}
-			return nil
-		})
-		return files, err
+	return h.memo("dir:"+rel, func() ([]entry, error) {
+		return h.walk(rel, nil)
 	})
 }
 
 // Glob returns the tree of the files matching a workspace-relative glob,
 // where ** matches any number of directories.
 func (h *Hasher) Glob(pattern string) (*Tree, error) {
-	return h.memo("glob:"+pattern, func() ([]string, error) {
-		base := globBase(pattern)
-		var files []string
-		abs := filepath.Join(h.root, filepath.FromSlash(base))
-		err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if os.IsNotExist(err) && p == abs {
-					return fs.SkipAll
-				}
-				return err
-			}
-			if d.IsDir() {
-				if d.Name() == ".git" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			rel := h.rel(p)
-			if matchGlob(pattern, rel) {
-				files = append(files, rel)
-			}
-			return nil
-		})
-		return files, err
+	return h.memo("glob:"+pattern, func() ([]entry, error) {
+		return h.walk(globBase(pattern), func(rel string) bool { return matchGlob(pattern, rel) })
 	})
 }
 
@@ -112,26 +72,26 @@ func (h *Hasher) Glob(pattern string) (*Tree, error) {
 // file has the digest "missing".
 func (h *Hasher) Files(paths ...string) (*Tree, error) {
 	key := "files:" + strings.Join(paths, "\x00")
-	return h.memo(key, func() ([]string, error) { return paths, nil })
+	return h.memo(key, func() ([]entry, error) {
+		out := make([]entry, len(paths))
+		for i, p := range paths {
+			out[i] = entry{rel: p, unstated: true}
+		}
+		return out, nil
+	})
 }
 
-func (h *Hasher) rel(abs string) string {
-	// Walks start at filepath.Join(root, ...), so their paths start with
-	// the cleaned root; a root of "." leaves them relative already.
-	if h.prefix == "" {
-		return filepath.ToSlash(abs)
-	}
-	if strings.HasPrefix(abs, h.prefix) {
-		return filepath.ToSlash(abs[len(h.prefix):])
-	}
-	r, err := filepath.Rel(h.root, abs)
-	if err != nil {
-		return filepath.ToSlash(abs)
-	}
-	return filepath.ToSlash(r)
+// entry is a file a listing found, usually with its stat already taken.
+type entry struct {
+	rel string
+	st  fileStat
+	// digest is set for entries that are not regular files.
+	digest string
+	// unstated entries are stat'ed when they are hashed.
+	unstated bool
 }
 
-func (h *Hasher) memo(key string, list func() ([]string, error)) (*Tree, error) {
+func (h *Hasher) memo(key string, list func() ([]entry, error)) (*Tree, error) {
 	h.mu.Lock()
 	if t, ok := h.trees[key]; ok {
 		h.mu.Unlock()
@@ -153,14 +113,14 @@ func (h *Hasher) memo(key string, list func() ([]string, error)) (*Tree, error) 
 }
 
 // tree hashes files (through the cache) and combines them.
-func (h *Hasher) tree(files []string) (*Tree, error) {
+func (h *Hasher) tree(files []entry) (*Tree, error) {
 	t := &Tree{Files: make(map[string]string, len(files))}
 	digests, err := h.hashAll(files)
 	if err != nil {
 		return nil, err
 	}
 	for i, f := range files {
-		t.Files[f] = digests[i]
+		t.Files[f.rel] = digests[i]
 	}
 	t.Digest = TreeDigest(t.Files)
 	return t, nil
@@ -180,13 +140,158 @@ func TreeDigest(files map[string]string) string {
 		io.WriteString(s, files[n])
 		s.Write([]byte{'\n'})
 	}
-	return "sha256:" + hex.EncodeToString(s.Sum(nil))
+	var sum [sha256.Size]byte
+	return digestString(s.Sum(sum[:0]))
+}
+
+// walk lists the files under the workspace-relative base (or base itself
+// when it is a file) that keep accepts (all when keep is nil), each with
+// its stat. Directories are read on all CPUs, and each file is stat'ed
+// relative to its open directory, which costs the kernel far less than
+// resolving its whole path again.
+func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) {
+	base = path.Clean(base)
+	abs := h.abs(base)
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !fi.IsDir():
+		if keep != nil && !keep(base) {
+			return nil, nil
+		}
+		if !fi.Mode().IsRegular() {
+			return []entry{{rel: base, digest: digestNotAFile}}, nil
+		}
+		return []entry{{rel: base, st: statOf(fi)}}, nil
+	}
+	if base == "." {
+		base = ""
+	}
+	w := &walker{keep: keep, pending: 1, queue: []dirJob{{abs: abs, rel: base}}}
+	w.cond = sync.NewCond(&w.mu)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for i := 1; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run()
+		}()
+	}
+	w.run()
+	wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].rel < w.out[j].rel })
+	return w.out, nil
+}
+
+// walker shares the directories still to read among goroutines.
+type walker struct {
+	keep func(rel string) bool
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []dirJob
+	pending int // directories queued or being read
+	out     []entry
+	err     error
+	errRel  string
+}
+
+type dirJob struct{ abs, rel string }
+
+func (w *walker) run() {
+	var files []entry
+	var dirs []dirJob
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && w.pending > 0 && w.err == nil {
+			w.cond.Wait()
+		}
+		if w.pending == 0 || w.err != nil {
+			w.mu.Unlock()
+			return
+		}
+		job := w.queue[len(w.queue)-1]
+		w.queue = w.queue[:len(w.queue)-1]
+		w.mu.Unlock()
+
+		files, dirs = files[:0], dirs[:0]
+		err := w.readDir(job, &files, &dirs)
+
+		w.mu.Lock()
+		w.out = append(w.out, files...)
+		w.queue = append(w.queue, dirs...)
+		w.pending += len(dirs) - 1
+		// Of several failing directories, report the first by path, so
+		// the error does not depend on scheduling.
+		if err != nil && (w.err == nil || job.rel < w.errRel) {
+			w.err, w.errRel = err, job.rel
+		}
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	}
+}
+
+// readDir lists one directory: its files (stat'ed through the open
+// directory, following links) and its subdirectories but .git.
+func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
+	fd, err := unix.Open(job.abs, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: job.abs, Err: err}
+	}
+	d := os.NewFile(uintptr(fd), job.abs)
+	defer d.Close()
+	list, err := d.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		name := e.Name()
+		rel := name
+		if job.rel != "" {
+			rel = job.rel + "/" + name
+		}
+		typ := e.Type()
+		switch {
+		case typ.IsDir():
+			if name != gitDirName {
+				*dirs = append(*dirs, dirJob{abs: job.abs + string(filepath.Separator) + name, rel: rel})
+			}
+			continue
+		case w.keep != nil && !w.keep(rel):
+			continue
+		case !typ.IsRegular() && typ&fs.ModeSymlink == 0:
+			// Devices, sockets and pipes count only where a glob names them.
+			if w.keep != nil {
+				*files = append(*files, entry{rel: rel, digest: digestNotAFile})
+			}
+			continue
+		}
+		var st unix.Stat_t
+		switch err := unix.Fstatat(fd, name, &st, 0); {
+		case err == unix.ENOENT:
+			*files = append(*files, entry{rel: rel, digest: digestMissing})
+		case err != nil:
+			return &fs.PathError{Op: "stat", Path: job.abs + string(filepath.Separator) + name, Err: err}
+		case st.Mode&unix.S_IFMT != unix.S_IFREG:
+			*files = append(*files, entry{rel: rel, digest: digestNotAFile})
+		default:
+			*files = append(*files, entry{rel: rel, st: statOfUnix(&st)})
+		}
+	}
+	return nil
 }
 
 // hashAll returns the digest of every file, in order. Workers on all CPUs
-// each take the next file, stat it, and hash it unless the stat cache
-// vouches for its digest.
-func (h *Hasher) hashAll(files []string) ([]string, error) {
+// each take the next file and hash it unless the stat cache vouches for
+// its digest.
+func (h *Hasher) hashAll(files []entry) ([]string, error) {
 	out := make([]string, len(files))
 	workers := runtime.GOMAXPROCS(0)
 	if n := (len(files) + minFilesPerWorker - 1) / minFilesPerWorker; workers > n {
@@ -200,14 +305,18 @@ func (h *Hasher) hashAll(files []string) ([]string, error) {
 		first  error
 	)
 	work := func() {
-		buf := getBuffer()
-		defer putBuffer(buf)
+		var buf []byte
+		defer func() {
+			if buf != nil {
+				putBuffer(buf)
+			}
+		}()
 		for !failed.Load() {
 			i := int(next.Add(1) - 1)
 			if i >= len(files) {
 				return
 			}
-			d, err := h.digest(files[i], buf)
+			d, err := h.digest(files[i], &buf)
 			if err != nil {
 				// Report the error of the first failing file, whatever
 				// order the workers reached them in.
@@ -245,31 +354,41 @@ func (h *Hasher) hashAll(files []string) ([]string, error) {
 // workers would cost more than it saves.
 const minFilesPerWorker = 8
 
-// digest returns one workspace-relative file's digest: from the stat cache
-// when the file's stat is unchanged, else by hashing it. The stat is taken
-// before the content is read, so a file that changes while it is read is
-// recorded with the older stat and hashed again by the next plan.
-func (h *Hasher) digest(rel string, buf []byte) (string, error) {
-	abs := h.abs(rel)
-	fi, err := os.Stat(abs)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return "missing", nil
+// digest returns one file's digest: from the stat cache when the file's
+// stat is unchanged, else by hashing it. The stat is taken before the
+// content is read, so a file that changes while it is read is recorded with
+// the older stat and hashed again by the next plan. buf is the read buffer,
+// taken from the pool on first use.
+func (h *Hasher) digest(f entry, buf *[]byte) (string, error) {
+	if f.digest != "" {
+		return f.digest, nil
+	}
+	abs := h.abs(f.rel)
+	st := f.st
+	if f.unstated {
+		fi, err := os.Stat(abs)
+		if err != nil {
+			if os.IsNotExist(err) {
+				return digestMissing, nil
+			}
+			return "", err
 		}
-		return "", err
+		if !fi.Mode().IsRegular() {
+			return digestNotAFile, nil
+		}
+		st = statOf(fi)
 	}
-	if !fi.Mode().IsRegular() {
-		return "not-a-file", nil
-	}
-	st := statOf(fi)
-	if d, ok := h.cache.lookup(rel, st); ok {
+	if d, ok := h.cache.lookup(f.rel, st); ok {
 		return d, nil
 	}
-	d, err := hashFile(abs, buf)
+	if *buf == nil {
+		*buf = getBuffer()
+	}
+	d, err := hashFile(abs, *buf)
 	if err != nil {
 		return "", err
 	}
-	h.cache.record(rel, st, d)
+	h.cache.record(f.rel, st, d)
 	return d, nil
 }
 

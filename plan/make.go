@@ -157,6 +157,15 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	for _, c := range p.Changes {
+		// JSON consumers get arrays, never null.
+		if c.Reasons == nil {
+			c.Reasons = []Reason{}
+		}
+		if c.DependsOn == nil {
+			c.DependsOn = []string{}
+		}
+	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	p.summarize()
 	return p, diags

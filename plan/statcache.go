@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 )
 
@@ -39,6 +41,16 @@ func statOf(fi os.FileInfo) fileStat {
 		st.Ctime = sys.Ctim.Sec*1e9 + sys.Ctim.Nsec
 	}
 	return st
+}
+
+// statOfUnix is statOf for a stat taken with the unix package.
+func statOfUnix(st *unix.Stat_t) fileStat {
+	return fileStat{
+		Size:  st.Size,
+		Mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		Ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
+		Ino:   st.Ino,
+	}
 }
 
 type cacheEntry struct {

@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -97,7 +97,7 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 	}
 	if v, ok := top["state_lineage"].(string); !ok {
 		bad("state_lineage is %#v, want a string", top["state_lineage"])
-	} else if v != "" && !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(v) {
+	} else if v != "" && !uuidRE.MatchString(v) {
 		bad("state_lineage %q is not a UUID", v)
 	}
 	if !isCount(top["state_serial"]) {
@@ -110,7 +110,7 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 		bad("source_commits is %#v, want an object", top["source_commits"])
 	} else {
 		for name, c := range m {
-			if s, ok := c.(string); !ok || !regexp.MustCompile(`^[0-9a-f]{40,64}$`).MatchString(s) {
+			if s, ok := c.(string); !ok || !commitRE.MatchString(s) {
 				bad("source_commits.%s is %#v, want a commit ID", name, c)
 			}
 		}
@@ -124,7 +124,6 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 	if !ok {
 		bad("changes is %#v, want an array", top["changes"])
 	}
-	addrRE := regexp.MustCompile(`^(source\.[a-z][a-z0-9_-]*|(render|build)\.[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*)$`)
 	prev := ""
 	for i, raw := range changes {
 		c, ok := raw.(map[string]any)
@@ -154,7 +153,7 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 		doc.actions[addr] = action
 
 		reasons, ok := c["reasons"].([]any)
-		if !ok && c["reasons"] != nil { // DEVTMP
+		if !ok {
 			bad("%s: reasons is %#v, want an array (empty for a no-op)", at, c["reasons"])
 		}
 		if action != "no-op" && len(reasons) == 0 {
@@ -212,7 +211,7 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 			}
 		}
 		deps, ok := c["depends_on"].([]any)
-		if !ok && c["depends_on"] != nil { // DEVTMP
+		if !ok {
 			bad("%s: depends_on is %#v, want an array (empty when it depends on nothing)", at, c["depends_on"])
 		}
 		for _, dep := range deps {
@@ -274,8 +273,16 @@ func isCount(v any) bool {
 
 func isDigest(v any) bool {
 	s, _ := v.(string)
-	return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(s)
+	return digestRE.MatchString(s)
 }
+
+// The forms of the plan document's identifiers.
+var (
+	addrRE   = regexp.MustCompile(`^(source\.[a-z][a-z0-9_-]*|(render|build)\.[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*)$`)
+	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	uuidRE   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	commitRE = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+)
 
 // cmdJSON checks one value in a JSON file: PATH is keys and array indexes
 // joined by "/" (keys may hold dots, as addresses do); a string is matched
@@ -530,10 +537,11 @@ func cmdIdle(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("running in %s: %s", args[0], strings.Join(busy, ", "))
 }
 
-// cmdInterruptNextPacker waits until hybrid starts a new packer build in DIR
-// and sends that hybrid SIGINT at once: the interrupt lands while the
-// build is starting, the moment a reader of the apply output can least
-// predict. Linux only (/proc). interruptnextpacker DIR
+// cmdInterruptNextPacker waits until hybrid starts a new packer build in DIR,
+// then until that packer has started the process that does the work (packer
+// runs itself again under a crash handler), and sends hybrid SIGINT at once:
+// an interrupt that lands while a build is starting up.
+// Linux only (/proc). interruptnextpacker DIR
 func cmdInterruptNextPacker(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: interruptnextpacker DIR")
@@ -545,7 +553,11 @@ func cmdInterruptNextPacker(ts *testscript.TestScript, neg bool, args []string) 
 		seen[p.pid] = true
 	}
 	deadline := time.Now().Add(scriptWait)
-	for time.Now().Before(deadline) {
+	var hybrid, packer proc
+	for packer.pid == 0 {
+		if time.Now().After(deadline) {
+			ts.Fatalf("hybrid started no packer build in %s within %s", args[0], scriptWait)
+		}
 		for _, p := range procsIn(dir) {
 			if seen[p.pid] {
 				continue
@@ -554,17 +566,33 @@ func cmdInterruptNextPacker(ts *testscript.TestScript, neg bool, args []string) 
 			if p.comm != "packer" || !slices.Contains(p.args, "build") {
 				continue
 			}
-			parent, ok := procInfo(p.ppid)
-			if !ok || parent.comm != "hybrid" {
-				continue
+			if parent, ok := procInfo(p.ppid); ok && parent.comm == "hybrid" {
+				hybrid, packer = parent, p
+				break
 			}
-			ts.Check(syscall.Kill(parent.pid, syscall.SIGINT))
-			ts.Logf("sent SIGINT to hybrid (pid %d) as it started packer (pid %d)", parent.pid, p.pid)
-			return
 		}
 		time.Sleep(time.Millisecond)
 	}
-	ts.Fatalf("hybrid started no packer in %s within %s", args[0], scriptWait)
+	for {
+		if time.Now().After(deadline) {
+			ts.Fatalf("packer (pid %d) started no process within %s", packer.pid, scriptWait)
+		}
+		child := false
+		for _, p := range procsIn(dir) {
+			child = child || p.ppid == packer.pid
+		}
+		if child {
+			break
+		}
+		if _, ok := procInfo(packer.pid); !ok {
+			ts.Fatalf("packer (pid %d) ended before it started its worker process", packer.pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p, err := os.FindProcess(hybrid.pid)
+	ts.Check(err)
+	ts.Check(p.Signal(os.Interrupt))
+	ts.Logf("sent SIGINT to hybrid (pid %d) as its packer (pid %d) started up", hybrid.pid, packer.pid)
 }
 
 // proc is what /proc says of one live process.
@@ -631,4 +659,64 @@ func processesIn(dir string) []string {
 		out = append(out, fmt.Sprintf("%d %s", p.pid, p.comm))
 	}
 	return out
+}
+
+// TestCheckPlanJSON keeps planjson honest: the README's example passes, and
+// each kind of departure from it is reported.
+func TestCheckPlanJSON(t *testing.T) {
+	const fp1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	const fp2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	valid := `{
+  "kind": "hybrid-plan", "format_version": "1.0",
+  "state_lineage": "25d0845a-0000-4000-8000-000000000000", "state_serial": 17,
+  "lock_digest": "` + fp1 + `", "source_commits": {"examples": "1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d5e6f1a2b"},
+  "packer_version": "1.9.4",
+  "changes": [
+    {"address": "build.prod.linux-ubuntu", "type": "build", "action": "update",
+     "reasons": [{"kind": "file_changed", "input": "file templates/linux/linux.pkr.hcl",
+                  "before": "96a9d903f02b", "after": "aae2a3f3ce09", "message": "file templates/linux/linux.pkr.hcl changed"}],
+     "before_fingerprint": "` + fp1 + `", "after_fingerprint": "` + fp2 + `",
+     "depends_on": ["render.prod.linux-ubuntu"]},
+    {"address": "render.prod.linux-ubuntu", "type": "render", "action": "no-op", "reasons": [],
+     "before_fingerprint": "` + fp1 + `", "after_fingerprint": "` + fp1 + `", "depends_on": []}
+  ],
+  "summary": {"sync": 0, "build": 0, "rebuild": 1, "render": 0, "forget": 0}
+}`
+	tests := map[string]struct {
+		old, new string // a replacement in valid
+		want     string // a problem reported; "" for none
+	}{
+		"valid":             {},
+		"null reasons":      {`"reasons": []`, `"reasons": null`, "reasons is <nil>, want an array"},
+		"null depends_on":   {`"depends_on": []`, `"depends_on": null`, "depends_on is <nil>, want an array"},
+		"unknown kind":      {`"kind": "file_changed"`, `"kind": "file_edited"`, "not one of the documented kinds"},
+		"unknown action":    {`"action": "update"`, `"action": "replace"`, `action "replace" is not no-op`},
+		"summary off":       {`"rebuild": 1`, `"rebuild": 2`, "summary.rebuild is 2, but the changes hold 1"},
+		"summary missing":   {`"forget": 0`, `"forgot": 0`, "summary.forget is <nil>"},
+		"no-op that moves":  {`"after_fingerprint": "` + fp1 + `", "depends_on": []`, `"after_fingerprint": "` + fp2 + `", "depends_on": []`, "a no-op has two equal fingerprints"},
+		"bad address":       {`"address": "build.prod.linux-ubuntu"`, `"address": "build.prod"`, "is not source.NAME"},
+		"unsorted":          {`"address": "render.prod.linux-ubuntu"`, `"address": "build.dev.linux-ubuntu"`, "not sorted by address"},
+		"old format":        {`"format_version": "1.0"`, `"format_version": "0.9"`, "format_version is"},
+		"serial as string":  {`"state_serial": 17`, `"state_serial": "17"`, "state_serial is"},
+		"reason no message": {`, "message": "file templates/linux/linux.pkr.hcl changed"`, ``, "message is <nil>"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc := valid
+			if tt.old != "" {
+				if !strings.Contains(doc, tt.old) {
+					t.Fatalf("the example has no %q", tt.old)
+				}
+				doc = strings.Replace(doc, tt.old, tt.new, 1)
+			}
+			_, problems := checkPlanJSON([]byte(doc))
+			got := strings.Join(problems, "\n")
+			switch {
+			case tt.want == "" && got != "":
+				t.Errorf("problems in a valid plan:\n%s", got)
+			case tt.want != "" && !strings.Contains(got, tt.want):
+				t.Errorf("problems %q do not mention %q", got, tt.want)
+			}
+		})
+	}
 }
