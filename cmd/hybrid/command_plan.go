@@ -200,6 +200,14 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 			return pd, nil, append(diags, errDiag("Cannot lock the state", err, "")...)
 		}
 		pd.unlock = unlock
+		if info := backend.StaleLock(); info != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Took over a stale state lock",
+				Detail: fmt.Sprintf("The state lock %s was held by %s (%s, pid %d) since %s, whose process is gone; hybrid took it over. If that run was interrupted, this plan shows what it did not finish.",
+					info.ID, info.Who, info.Operation, info.PID, info.Created.Format("2006-01-02 15:04:05 MST")),
+			})
+		}
 	}
 	st, err := backend.Read()
 	if err != nil {

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/hybridcore/hybrid/internal/version"
+	"github.com/hybridcore/hybrid/logs"
 )
 
 func main() {
@@ -39,6 +41,14 @@ func defaultStreams() streams {
 
 // realMain runs hybrid with its arguments and returns the exit code.
 func realMain(args []string, s streams) int {
+	// Packages log through slog's default logger; without HYBRID_LOG those
+	// records stay out of the terminal, where commands speak through views.
+	// Commands that write the workspace also log to logs/hybrid.log.
+	if level, err := logs.ParseLevel(os.Getenv(logs.EnvLevel)); err == nil && os.Getenv(logs.EnvLevel) != "" && level < logs.LevelOff {
+		slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
+	} else {
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
 	args, chdir, err := extractChdir(args)
 	if err != nil {
 		fmt.Fprintf(s.Err, "Error: %v\n", err)
