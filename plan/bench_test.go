@@ -40,6 +40,8 @@ import (
 // lazily, in a temporary directory that TestMain removes. Set
 // HYBRID_BENCH_DIR to generate it there instead and keep it for later runs
 // (and for comparing with sha256sum and git status on the same files).
+// Preparing a workspace records every build in its state/ and writes its
+// renders to configs/, as apply would.
 //
 // Figures:
 //   - BenchmarkPlanCold: no stat cache, so every input file is hashed; the
@@ -48,6 +50,10 @@ import (
 //     hashing and planning, not the disk.
 //   - BenchmarkPlanWarmNoop: the stat cache vouches for every file; the
 //     plan must have no changes.
+//   - BenchmarkPlanSmall: both, on a quickstart-sized workspace, to catch
+//     regressions of the fixed cost of a plan.
+//   - BenchmarkPlanHashCold, BenchmarkPlanHashWarm: the hashing part alone
+//     (stat cache, walks, hashing), as a plan asks for the build trees.
 //   - BenchmarkPlanBaselineSha256sum: coreutils sha256sum over the same
 //     input files, batched as xargs does, for comparison with the cold plan.
 //   - peak-RSS-MB: the high-water mark of resident memory (VmHWM) of a

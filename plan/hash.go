@@ -28,18 +28,19 @@ type Tree struct {
 
 // Hasher computes file and tree digests under a workspace root, through a
 // stat cache, hashing in parallel. It memoises trees, so builds sharing a
-// template directory hash it once per plan.
+// template directory hash it once per plan. Its methods may be called from
+// several goroutines.
 type Hasher struct {
 	root  string
 	cache *StatCache
 
 	mu    sync.Mutex
-	trees map[string]*Tree
+	trees map[string]*treeCall
 }
 
 // NewHasher returns a Hasher for the workspace root; cache may be nil.
 func NewHasher(root string, cache *StatCache) *Hasher {
-	return &Hasher{root: root, cache: cache, trees: map[string]*Tree{}}
+	return &Hasher{root: root, cache: cache, trees: map[string]*treeCall{}}
 }
 
 // Digests of tree entries that are not regular files.
@@ -91,25 +92,39 @@ type entry struct {
 	unstated bool
 }
 
+// memo computes the tree for key once per Hasher, even when several
+// goroutines ask for it at the same time.
 func (h *Hasher) memo(key string, list func() ([]entry, error)) (*Tree, error) {
 	h.mu.Lock()
-	if t, ok := h.trees[key]; ok {
+	if c, ok := h.trees[key]; ok {
 		h.mu.Unlock()
-		return t, nil
+		<-c.done
+		return c.tree, c.err
 	}
+	c := &treeCall{done: make(chan struct{})}
+	h.trees[key] = c
 	h.mu.Unlock()
+	defer close(c.done)
 	files, err := list()
+	if err == nil {
+		c.tree, err = h.tree(files)
+	}
 	if err != nil {
+		// A failure is not memoised: the next call tries again.
+		h.mu.Lock()
+		delete(h.trees, key)
+		h.mu.Unlock()
+		c.err = err
 		return nil, err
 	}
-	t, err := h.tree(files)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	h.trees[key] = t
-	h.mu.Unlock()
-	return t, nil
+	return c.tree, nil
+}
+
+// treeCall is one tree being computed, or computed.
+type treeCall struct {
+	done chan struct{}
+	tree *Tree
+	err  error
 }
 
 // tree hashes files (through the cache) and combines them.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -227,4 +228,74 @@ func TestStatCacheRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(entries, got, cmp.AllowUnexported(cacheEntry{})); diff != "" {
 		t.Errorf("wrong entries after a round trip (-want +got):\n%s", diff)
 	}
+}
+
+// TestHasherConcurrent asks for the same trees from many goroutines: each
+// is computed once and every caller gets it.
+func TestHasherConcurrent(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i < 50; i++ {
+		files[fmt.Sprintf("t%d/f%d", i%5, i)] = fmt.Sprint(i)
+	}
+	root := hashTree(t, files)
+	h := NewHasher(root, NewStatCache())
+	const callers = 16
+	got := make([][]*Tree, callers)
+	done := make(chan int)
+	for c := 0; c < callers; c++ {
+		go func() {
+			for i := 0; i < 5; i++ {
+				tree, err := h.Dir(fmt.Sprintf("t%d", (i+c)%5))
+				if err != nil {
+					t.Error(err)
+				}
+				got[c] = append(got[c], tree)
+			}
+			done <- c
+		}()
+	}
+	for c := 0; c < callers; c++ {
+		<-done
+	}
+	first := map[string]*Tree{}
+	for c := range got {
+		for i, tree := range got[c] {
+			dir := fmt.Sprintf("t%d", (i+c)%5)
+			if len(tree.Files) != 10 {
+				t.Errorf("%s has %d files, want 10", dir, len(tree.Files))
+			}
+			if f, ok := first[dir]; ok && f != tree {
+				t.Errorf("%s was computed more than once", dir)
+			}
+			first[dir] = tree
+		}
+	}
+}
+
+// FuzzLoadStatCache feeds arbitrary bytes to the stat cache reader: it must
+// not panic, and whatever it accepts must survive being written and read
+// again.
+func FuzzLoadStatCache(f *testing.F) {
+	f.Add([]byte(statCacheHeader + "\nsha256:ab 1 2 3 4 a/b c\n"))
+	f.Add([]byte(statCacheHeader + "\n"))
+	f.Add([]byte(statCacheHeader + "\nd 1 2 3\n"))
+	f.Add([]byte("hybrid-statcache 0\n"))
+	f.Add([]byte(statCacheHeader + "\nd -1 -2 -3 18446744073709551615 p\nd 1 2 3 4 p\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := parseStatCache(data)
+		if len(c.entries) == 0 {
+			return
+		}
+		// Keep every entry, whatever its times.
+		c.scanStart = time.Unix(0, math.MaxInt64).Add(racyWindow)
+		want := map[string]cacheEntry{}
+		for p, e := range c.entries {
+			if !strings.ContainsAny(p, "\n\r") && e.stat.Mtime != math.MaxInt64 && e.stat.Ctime != math.MaxInt64 {
+				want[p] = e
+			}
+		}
+		if diff := cmp.Diff(want, parseStatCache(c.encode()).entries, cmp.AllowUnexported(cacheEntry{})); diff != "" {
+			t.Errorf("entries changed across a write and a read (-want +got):\n%s", diff)
+		}
+	})
 }

@@ -80,11 +80,17 @@ func NewStatCache() *StatCache {
 // LoadStatCache reads the cache at path. A missing or unreadable cache is an
 // empty one: the cache is an optimisation, never a source of truth.
 func LoadStatCache(path string) *StatCache {
-	c := NewStatCache()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return c
+		return NewStatCache()
 	}
+	return parseStatCache(data)
+}
+
+// parseStatCache reads a cache file's bytes; anything malformed gives an
+// empty cache.
+func parseStatCache(data []byte) *StatCache {
+	c := NewStatCache()
 	// One string for the whole file: entries' paths and digests are
 	// substrings of it, so loading allocates little beyond the map.
 	text := string(data)
@@ -165,6 +171,16 @@ func (c *StatCache) Save(path string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// The cache lives in the state directory; a plan creates no directory.
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
+		return nil
+	}
+	return atomicfile.Write(path, c.encode(), 0o644)
+}
+
+// encode writes the entries that are not racily clean, sorted by path.
+// The caller holds c.mu.
+func (c *StatCache) encode() []byte {
 	limit := c.scanStart.Add(-racyWindow).UnixNano()
 	paths := make([]string, 0, len(c.entries))
 	for p, e := range c.entries {
@@ -193,9 +209,5 @@ func (c *StatCache) Save(path string) error {
 		buf = append(buf, p...)
 		buf = append(buf, '\n')
 	}
-	// The cache lives in the state directory; a plan creates no directory.
-	if _, err := os.Stat(filepath.Dir(path)); err != nil {
-		return nil
-	}
-	return atomicfile.Write(path, buf, 0o644)
+	return buf
 }

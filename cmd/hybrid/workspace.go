@@ -136,7 +136,8 @@ func setupLogs(ws *plan.Workspace, command string, stderr io.Writer) (*slog.Logg
 		}
 	}
 	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.Logs))
-	logger, closeFn, err := logs.Setup(logs.Options{Command: command, Stderr: stderr, Dir: dir, Redactor: red})
+	jsonLog := os.Getenv("HYBRID_LOG_FORMAT") == "json"
+	logger, closeFn, err := logs.Setup(logs.Options{Command: command, Stderr: stderr, Dir: dir, Redactor: red, JSON: jsonLog})
 	if err != nil {
 		fmt.Fprintf(stderr, "Warning: logging to %s is off: %v\n", dir, err)
 		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
