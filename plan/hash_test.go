@@ -150,7 +150,7 @@ func TestHasherMatchesReference(t *testing.T) {
 			parts = append(parts, fmt.Sprintf("d%d", r.IntN(6)))
 		}
 		parts = append(parts, fmt.Sprintf("f%d.txt", i))
-		content := strings.Repeat(fmt.Sprintf("%d ", i), r.IntN(40000))
+		content := strings.Repeat(fmt.Sprintf("%d ", i), r.IntN(3000))
 		files[strings.Join(parts, "/")] = content
 	}
 	root := hashTree(t, files)
