@@ -41,6 +41,7 @@ type Config struct {
 	parser   *hclparse.Parser
 	mu       sync.Mutex
 	varFiles map[string]*VarFile
+	attrs    attrCache
 }
 
 type rawFile struct {

@@ -3,10 +3,13 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"math/big"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -123,8 +126,8 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 			r.Origins[name] = l.Name
 		}
 	}
-	file := hclwrite.NewEmptyFile()
-	body := file.Body()
+	var names []string
+	var values []cty.Value
 	var secretNames []string
 	for _, name := range sortedKeys(r.Values) {
 		v := r.Values[name]
@@ -143,7 +146,8 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 			secretNames = append(secretNames, name)
 			continue
 		}
-		body.SetAttributeValue(name, v)
+		names = append(names, name)
+		values = append(values, v)
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Rendered by hybrid for image %q in environment %q. Do not edit:\n", img.Name, env)
@@ -158,7 +162,7 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 		fmt.Fprintf(&buf, "#\n# Sensitive, passed to packer as PKR_VAR_ environment variables: %s\n", strings.Join(secretNames, ", "))
 	}
 	buf.WriteString("\n")
-	buf.Write(hclwrite.Format(file.Bytes()))
+	buf.Write(c.attrs.formatAttributes(names, values))
 	r.Bytes = buf.Bytes()
 	return r, diags
 }
@@ -189,4 +193,21 @@ func showValue(v cty.Value) string {
 	}
 	v, _ = v.UnmarkDeep()
 	return strings.TrimSpace(string(hclwrite.TokensForValue(v).Bytes()))
+}
+
+// wholeNumber writes a whole number's tokens directly: the common case of
+// sizes and counts, which hclwrite would format through big.Float text.
+func wholeNumber(v cty.Value) (hclwrite.Tokens, bool) {
+	if v.Type() != cty.Number || v.IsMarked() || v.IsNull() || !v.IsKnown() {
+		return nil, false
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() {
+		return nil, false
+	}
+	i, acc := bf.Int64()
+	if acc != big.Exact {
+		return nil, false
+	}
+	return hclwrite.Tokens{{Type: hclsyntax.TokenNumberLit, Bytes: strconv.AppendInt(nil, i, 10)}}, true
 }

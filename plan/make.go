@@ -123,6 +123,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
 	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g}
+	pl.prefetchTrees(order, keep)
 	for _, v := range order {
 		n := v.(*node)
 		if !keep[n.addr] {
@@ -134,7 +135,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		case TypeSource:
 			c, d = pl.source(ctx, n)
 		case TypeRender:
-			c = pl.render(n)
+			c, d = pl.render(n)
 		case TypeBuild:
 			c, d = pl.build(n)
 		}
@@ -352,41 +353,49 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 	return c, nil
 }
 
-func (pl *planner) render(n *node) *Change {
+func (pl *planner) render(n *node) (*Change, hcl.Diagnostics) {
 	b := n.build
 	r := b.Render
 	digest := Digest(r.Bytes)
-	values := RenderValues(r)
 	c := &Change{Address: n.addr, Type: TypeRender, Env: b.Env, Image: b.Image.Name,
-		After: digest, Inputs: map[string]string{"var_file": digest}, Values: values}
+		After: digest, Inputs: map[string]string{"var_file": digest}}
 	rec := pl.st.Renders[n.addr]
 	if rec == nil {
 		c.Action = Create
+		c.Values = RenderValues(r)
 		c.Reasons = []Reason{{Kind: ReasonNew, Input: r.Path, After: short(digest),
 			Message: fmt.Sprintf("never rendered: write %s", r.Path)}}
-		return c
+		return c, nil
 	}
 	c.Before = rec.Digest
 	if rec.Digest != digest {
 		c.Action = Update
-		c.Reasons = append(c.Reasons, variableDiff(rec.Values, values)...)
+		c.Values = RenderValues(r)
+		c.Reasons = append(c.Reasons, variableDiff(rec.Values, c.Values)...)
 		if len(c.Reasons) == 0 {
 			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: r.Path, Before: short(rec.Digest), After: short(digest),
 				Message: fmt.Sprintf("%s content changes (its layers or sensitive variable list)", r.Path)})
 		}
 	}
-	onDisk, err := os.ReadFile(filepath.Join(pl.ws.Config.Dir, filepath.FromSlash(r.Path)))
-	switch {
-	case err != nil:
+	// The file on disk goes through the stat cache like every input.
+	onDisk, err := pl.opts.Hasher.Files(r.Path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a rendered file", Detail: err.Error()}}
+	}
+	switch d := onDisk.Files[r.Path]; {
+	case d == "missing" || d == "not-a-file":
 		c.Action = Update
 		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest),
 			Message: fmt.Sprintf("%s is missing", r.Path)})
-	case Digest(onDisk) != rec.Digest:
+	case d != rec.Digest:
 		c.Action = Update
-		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest), After: short(Digest(onDisk)),
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest), After: short(d),
 			Message: fmt.Sprintf("%s was edited outside hybrid", r.Path)})
 	}
-	return c
+	if c.Action != NoOp && c.Values == nil {
+		c.Values = RenderValues(r)
+	}
+	return c, nil
 }
 
 // RenderValues returns a render's non-sensitive, declared values as HCL
@@ -694,4 +703,42 @@ func listSome(list []string, n int) string {
 		return strings.Join(list, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(list[:n], ", "), len(list)-n)
+}
+
+// prefetchTrees hashes the distinct file trees the builds in scope read, on
+// all CPUs, before the builds are planned one by one in dependency order:
+// a large tree then does not leave the other CPUs idle. Errors are left for
+// the build that reads the tree to report.
+func (pl *planner) prefetchTrees(order []graph.Vertex, keep map[string]bool) {
+	seen := map[string]bool{}
+	var fetch []func()
+	add := func(key string, f func()) {
+		if !seen[key] {
+			seen[key] = true
+			fetch = append(fetch, f)
+		}
+	}
+	h := pl.opts.Hasher
+	for _, v := range order {
+		n := v.(*node)
+		if !keep[n.addr] || n.build == nil {
+			continue
+		}
+		img := n.build.Image
+		if n.typ == TypeRender {
+			p := n.build.Render.Path
+			add("file:"+p, func() { h.Files(p) })
+			continue
+		}
+		add("dir:"+img.Template, func() { h.Dir(img.Template) })
+		for _, in := range img.Inputs {
+			g := in.Path
+			add("glob:"+g, func() { h.Glob(g) })
+		}
+		if p := n.build.Stack.Provisioner; p != nil {
+			d := p.Dir
+			add("dir:"+d, func() { h.Dir(d) })
+		}
+	}
+	parallel(len(fetch), func(i int) { fetch[i]() })
 }

@@ -5,8 +5,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -99,6 +102,14 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		rng          hcl.Range
 	}
 	undeclared := map[string]*unused{}
+
+	// Render every image in every environment on all CPUs, then merge the
+	// results in a fixed order so diagnostics and builds stay deterministic.
+	type job struct {
+		b     *Build
+		diags hcl.Diagnostics
+	}
+	var jobs []*job
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
 		tmpl := ws.Templates[img.Template]
@@ -110,27 +121,37 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 			diags = append(diags, missingBuild(img, tmpl))
 			continue
 		}
+		for _, env := range cfg.ImageEnvironments(img) {
+			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: ref.PackerName()}})
+		}
+	}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		b := j.b
+		img, env, tmpl := b.Image, b.Env, b.Template
 		declared := func(n string) bool { _, ok := tmpl.Variables[n]; return ok }
 		sensitive := func(n string) bool { return tmpl.Variables[n].Sensitive }
-		for _, env := range cfg.ImageEnvironments(img) {
-			st := provisioners.Choose(cfg, img, env)
-			r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, st, declared)}, sensitive, declared)
-			diags = append(diags, d...)
-			diags = append(diags, provisioners.Check(cfg, img, env, st, img.Template, declared)...)
-			diags = append(diags, checkTemplateVariables(img, env, tmpl, r)...)
-			for _, v := range r.Undeclared {
-				u := undeclared[r.Origins[v]]
-				if u == nil {
-					u = &unused{rng: originRange(r, v)}
-					undeclared[r.Origins[v]] = u
-				}
-				u.vars = appendUnique(u.vars, v)
-				u.images = appendUnique(u.images, img.Name)
+		b.Stack = provisioners.Choose(cfg, img, env)
+		r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, b.Stack, declared)}, sensitive, declared)
+		j.diags = append(j.diags, d...)
+		j.diags = append(j.diags, provisioners.Check(cfg, img, env, b.Stack, img.Template, declared)...)
+		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
+		b.Render = r
+		b.Sources = ws.buildSources(b)
+	})
+	for _, j := range jobs {
+		diags = append(diags, j.diags...)
+		r := j.b.Render
+		for _, v := range r.Undeclared {
+			u := undeclared[r.Origins[v]]
+			if u == nil {
+				u = &unused{rng: originRange(r, v)}
+				undeclared[r.Origins[v]] = u
 			}
-			b := &Build{Image: img, Env: env, Template: tmpl, Only: ref.PackerName(), Stack: st, Render: r}
-			b.Sources = ws.buildSources(b)
-			ws.Builds = append(ws.Builds, b)
+			u.vars = appendUnique(u.vars, v)
+			u.images = appendUnique(u.images, j.b.Image.Name)
 		}
+		ws.Builds = append(ws.Builds, j.b)
 	}
 	for _, origin := range sortedKeys(undeclared) {
 		u := undeclared[origin]
@@ -443,4 +464,28 @@ func (ws *Workspace) sourceSynced(p string) bool {
 	}
 	_, err := os.Stat(filepath.Join(ws.Config.Dir, filepath.FromSlash(s.Path), ".git"))
 	return err == nil
+}
+
+// parallel calls fn(0..n-1) on all CPUs and waits for every call.
+func parallel(n int, fn func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
