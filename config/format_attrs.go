@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -79,8 +81,28 @@ func (c *attrCache) formatOne(name string, v cty.Value) []byte {
 	return b
 }
 
-// valueKey identifies an attribute's name, type and value exactly.
+// valueKey identifies an attribute's name, type and value exactly. Strings,
+// bools and whole numbers, most of what var files hold, get a key without
+// encoding the value as JSON.
 func valueKey(name string, v cty.Value) (string, bool) {
+	if v.IsNull() || !v.IsKnown() || v.IsMarked() {
+		return "", false
+	}
+	switch v.Type() {
+	case cty.String:
+		return name + "\x00s" + v.AsString(), true
+	case cty.Bool:
+		if v.True() {
+			return name + "\x00b1", true
+		}
+		return name + "\x00b0", true
+	case cty.Number:
+		if bf := v.AsBigFloat(); bf.IsInt() {
+			if i, acc := bf.Int64(); acc == big.Exact {
+				return name + "\x00n" + strconv.FormatInt(i, 10), true
+			}
+		}
+	}
 	ty, err := ctyjson.MarshalType(v.Type())
 	if err != nil {
 		return "", false
@@ -89,5 +111,5 @@ func valueKey(name string, v cty.Value) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return name + "\x00" + string(ty) + "\x00" + string(val), true
+	return name + "\x00j" + string(ty) + "\x00" + string(val), true
 }

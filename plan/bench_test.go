@@ -215,11 +215,33 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 		*d = now.Sub(mark)
 		mark = now
 	}
-	ws, diags := plan.LoadWorkspace(dir, config.Inputs{})
+	// As hybrid plan does, the state is locked and read while the
+	// templates load and render; "state" is the wait for it afterwards.
+	backend := state.NewLocal(statePath(dir))
+	var st *state.State
+	var stateErr error
+	var lockID string
+	stateDone := make(chan struct{})
+	ws, diags := plan.LoadWorkspaceWith(dir, config.Inputs{}, plan.LoadOptions{OnConfig: func(*config.Config) {
+		go func() {
+			defer close(stateDone)
+			if lockID, stateErr = backend.Lock(context.Background(), state.LockInfo{Operation: "plan"}); stateErr == nil {
+				st, stateErr = backend.Read()
+			}
+		}()
+	}})
 	if diags.HasErrors() {
 		return nil, nil, nil, t, diags
 	}
 	lap(&t.load)
+	<-stateDone
+	if lockID != "" {
+		defer backend.Unlock(lockID)
+	}
+	if stateErr != nil {
+		return nil, nil, nil, t, stateErr
+	}
+	lap(&t.state)
 	lockPath := filepath.Join(ws.Config.Dir, lock.DefaultFilename)
 	lf, d := lock.ReadWith(ws.Parser, lockPath)
 	if d.HasErrors() {
@@ -230,17 +252,6 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 		return nil, nil, nil, t, err
 	}
 	lap(&t.lock)
-	backend := state.NewLocal(statePath(dir))
-	id, err := backend.Lock(context.Background(), state.LockInfo{Operation: "plan"})
-	if err != nil {
-		return nil, nil, nil, t, err
-	}
-	defer backend.Unlock(id)
-	st, err := backend.Read()
-	if err != nil {
-		return nil, nil, nil, t, err
-	}
-	lap(&t.state)
 	cache := plan.LoadStatCache(statCachePath(dir))
 	lap(&t.cache)
 	p, d := plan.Make(context.Background(), ws, plan.Options{

@@ -83,6 +83,10 @@ type LoadOptions struct {
 	// lives in a source that is not checked out yet: hybrid lock and init
 	// pin and fetch sources before those templates can be read.
 	SkipUnsynced bool
+	// OnConfig, when set, is called once hybrid.hcl decoded without errors,
+	// before the templates are read: a caller can start work that needs
+	// only the configuration, such as reading the state, in parallel.
+	OnConfig func(*config.Config)
 }
 
 // LoadWorkspaceWith is LoadWorkspace with options.
@@ -92,6 +96,9 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	ws := &Workspace{Config: cfg, Parser: p, Templates: map[string]*templates.Template{}}
 	if cfg == nil || diags.HasErrors() {
 		return ws, diags
+	}
+	if opts.OnConfig != nil {
+		opts.OnConfig(cfg)
 	}
 	diags = append(diags, checkSources(cfg)...)
 	diags = append(diags, ws.loadTemplates(opts)...)
@@ -174,6 +181,14 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	cfg := ws.Config
 	var diags hcl.Diagnostics
 	strict := map[string]bool{}
+	type load struct {
+		img   *config.Image
+		abs   string
+		tmpl  *templates.Template
+		files map[string]*hcl.File
+		diags hcl.Diagnostics
+	}
+	var loads []*load
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
 		if img.Naming == config.NamingStrict {
@@ -191,18 +206,32 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 			diags = append(diags, missingTemplateDir(cfg, img, err))
 			continue
 		}
-		tmpl, d := templates.Load(ws.Parser, abs)
-		diags = append(diags, d...)
-		if len(tmpl.Files()) == 0 {
+		loads = append(loads, &load{img: img, abs: abs})
+	}
+	// Parse the templates on all CPUs, each with its own parser (a parser
+	// is not safe for concurrent use), then add their files to the
+	// workspace's parser so diagnostics print with snippets.
+	parallel(len(loads), func(i int) {
+		l := loads[i]
+		p := hclparse.NewParser()
+		l.tmpl, l.diags = templates.Load(p, l.abs)
+		l.files = p.Files()
+	})
+	for _, l := range loads {
+		for name, f := range l.files {
+			ws.Parser.AddFile(name, f)
+		}
+		diags = append(diags, l.diags...)
+		if len(l.tmpl.Files()) == 0 {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No packer template files",
-				Detail:   fmt.Sprintf("Image %q points at %s, which holds no *.pkr.hcl or *.pkr.json file.", img.Name, img.Template),
-				Subject:  img.TemplateRange.Ptr(),
+				Detail:   fmt.Sprintf("Image %q points at %s, which holds no *.pkr.hcl or *.pkr.json file.", l.img.Name, l.img.Template),
+				Subject:  l.img.TemplateRange.Ptr(),
 			})
 			continue
 		}
-		ws.Templates[img.Template] = tmpl
+		ws.Templates[l.img.Template] = l.tmpl
 	}
 	for _, dir := range sortedKeys(ws.Templates) {
 		if tmpl := ws.Templates[dir]; tmpl != nil && strict[dir] {

@@ -175,29 +175,86 @@ func makePlan(ctx context.Context, operation string, req planRequest) (*plan.Wor
 }
 
 func makePlanned(ctx context.Context, operation string, req planRequest) (*planned, *plan.Plan, hcl.Diagnostics) {
-	ws, diags := plan.LoadWorkspace(".", req.Inputs)
-	pd := &planned{ws: ws}
+	pd := &planned{}
+	// The state is locked and read while the templates load and render:
+	// it needs only the configuration's settings.
+	var stateDone chan struct{}
+	var stateDiags hcl.Diagnostics
+	ws, diags := plan.LoadWorkspaceWith(".", req.Inputs, plan.LoadOptions{OnConfig: func(cfg *config.Config) {
+		stateDone = make(chan struct{})
+		go func() {
+			defer close(stateDone)
+			stateDiags = pd.openState(ctx, cfg, operation, req)
+		}()
+	}})
+	pd.ws = ws
+	if stateDone != nil {
+		<-stateDone
+	}
+	diags = append(diags, stateDiags...)
+	release := func() {
+		if pd.unlock != nil && !req.KeepLock {
+			pd.unlock()
+			pd.unlock = nil
+		}
+	}
 	if diags.HasErrors() {
+		release()
 		return pd, nil, diags
 	}
 	lf, lockDigest, d := readLockfile(ws)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
+		release()
 		return pd, nil, diags
 	}
-	backend := state.NewLocal(statePath(ws))
+	opts := plan.Options{
+		State: pd.state, Lock: lf, LockDigest: lockDigest,
+		Targets: req.Targets, Envs: req.Envs,
+	}
+	if lf.Packer != nil {
+		opts.PackerVersion = lf.Packer.Version
+	}
+	cache := plan.LoadStatCache(statCachePath(ws))
+	opts.Hasher = plan.NewHasher(ws.Config.Dir, cache)
+	if len(ws.Config.Sources) > 0 {
+		g, err := sources.NewGit()
+		if err != nil {
+			release()
+			return pd, nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to check out sources")...)
+		}
+		opts.Git = g
+	}
+	p, d := plan.Make(ctx, ws, opts)
+	diags = append(diags, d...)
+	if err := cache.Save(statCachePath(ws)); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the stat cache",
+			Detail: fmt.Sprintf("%v. The next plan hashes every file again.", err)})
+	}
+	if diags.HasErrors() {
+		release()
+	}
+	return pd, p, diags
+}
+
+// openState locks (when there is a state, or the caller will write one)
+// and reads the state of the configuration's workspace.
+func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation string, req planRequest) hcl.Diagnostics {
+	path := statePathFor(cfg)
+	backend := state.NewLocal(path)
 	pd.backend = backend
-	if _, err := os.Stat(statePath(ws)); err == nil || req.KeepLock {
-		if err := os.MkdirAll(dirOf(statePath(ws)), 0o755); err != nil {
-			return pd, nil, append(diags, errDiag("Cannot create the state directory", err, "")...)
+	var diags hcl.Diagnostics
+	if _, err := os.Stat(path); err == nil || req.KeepLock {
+		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+			return errDiag("Cannot create the state directory", err, "")
 		}
 		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
 		if err != nil {
 			var le *state.LockError
 			if errors.As(err, &le) {
-				return pd, nil, append(diags, errDiag("State locked", err, "")...)
+				return errDiag("State locked", err, "")
 			}
-			return pd, nil, append(diags, errDiag("Cannot lock the state", err, "")...)
+			return errDiag("Cannot lock the state", err, "")
 		}
 		pd.unlock = unlock
 		if info := backend.StaleLock(); info != nil {
@@ -215,39 +272,13 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 			pd.unlock()
 			pd.unlock = nil
 		}
-		return pd, nil, append(diags, errDiag("Cannot read the state", err, "")...)
+		return append(diags, errDiag("Cannot read the state", err, "")...)
 	}
 	if st.Serial == 0 && req.Lineage != "" {
 		st.Lineage = req.Lineage
 	}
 	pd.state = st
-	opts := plan.Options{
-		State: st, Lock: lf, LockDigest: lockDigest,
-		Targets: req.Targets, Envs: req.Envs,
-	}
-	if lf.Packer != nil {
-		opts.PackerVersion = lf.Packer.Version
-	}
-	cache := plan.LoadStatCache(statCachePath(ws))
-	opts.Hasher = plan.NewHasher(ws.Config.Dir, cache)
-	if len(ws.Config.Sources) > 0 {
-		g, err := sources.NewGit()
-		if err != nil {
-			return pd, nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to check out sources")...)
-		}
-		opts.Git = g
-	}
-	p, d := plan.Make(ctx, ws, opts)
-	diags = append(diags, d...)
-	if err := cache.Save(statCachePath(ws)); err != nil {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the stat cache",
-			Detail: fmt.Sprintf("%v. The next plan hashes every file again.", err)})
-	}
-	if diags.HasErrors() && pd.unlock != nil && !req.KeepLock {
-		pd.unlock()
-		pd.unlock = nil
-	}
-	return pd, p, diags
+	return diags
 }
 
 func dirOf(p string) string {

@@ -25,8 +25,11 @@ import (
 const stateFilename = "packer-hybrid.json"
 
 // statePath is the workspace's state file.
-func statePath(ws *plan.Workspace) string {
-	return filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State), stateFilename)
+func statePath(ws *plan.Workspace) string { return statePathFor(ws.Config) }
+
+// statePathFor is the state file of a configuration's workspace.
+func statePathFor(cfg *config.Config) string {
+	return filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.State), stateFilename)
 }
 
 // statCachePath is the plan stat cache, beside the state file.
