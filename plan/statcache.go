@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"sort"
@@ -70,6 +71,9 @@ type StatCache struct {
 	// saved only if their mtime is safely before it.
 	scanStart time.Time
 	dirty     bool
+	// loaded digests the file the cache was read from, so Save does not
+	// rewrite it with the same bytes.
+	loaded [32]byte
 }
 
 // NewStatCache returns an empty cache for a scan starting now.
@@ -84,7 +88,9 @@ func LoadStatCache(path string) *StatCache {
 	if err != nil {
 		return NewStatCache()
 	}
-	return parseStatCache(data)
+	c := parseStatCache(data)
+	c.loaded = sha256.Sum256(data)
+	return c
 }
 
 // parseStatCache reads a cache file's bytes; anything malformed gives an
@@ -175,7 +181,12 @@ func (c *StatCache) Save(path string) error {
 	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return nil
 	}
-	return atomicfile.Write(path, c.encode(), 0o644)
+	b := c.encode()
+	if sha256.Sum256(b) == c.loaded {
+		// Only racily clean files were hashed again: nothing to keep.
+		return nil
+	}
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // encode writes the entries that are not racily clean, sorted by path.
