@@ -41,10 +41,10 @@ build {
 build {
   sources = ["source.file.linux-app", "source.file.linux-other"]
 
-  // In packer's working directory (the workspace root): apply looks for
-  // manifests there.
+  // Beside the artifacts, with a timestamp in its name, as real templates
+  // do: apply finds it by what changed under the working directory.
   post-processor "manifest" {
-    output     = "manifest.json"
+    output     = "output/manifest-${formatdate("YYYYMMDDhhmmss", timestamp())}.json"
     strip_path = false
   }
 }
