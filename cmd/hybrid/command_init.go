@@ -120,6 +120,9 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 			did++
 		}
 	}
+	logger, closeLog := setupLogs(ws, "init", c.s.Err)
+	defer closeLog()
+	logger.Info("init started", "directories_created", did)
 
 	lf, _, diags := readLockfile(ws)
 	if diags.HasErrors() {

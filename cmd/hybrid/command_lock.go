@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,6 +121,7 @@ func (c *lockCommand) run(ctx context.Context, a *lockArgs, v *view) int {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1
 	}
+	slog.Info("lock started", "upgrade", a.Upgrade, "names", a.Names)
 	old, _, d := readLockfile(ws)
 	diags = append(diags, d...)
 	if diags.HasErrors() {

@@ -111,6 +111,9 @@ func (c *sourcesSyncCommand) run(ctx context.Context, a *sourcesSyncArgs, v *vie
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1
 	}
+	logger, closeLog := setupLogs(ws, "sources sync", c.s.Err)
+	defer closeLog()
+	logger.Info("sources sync started", "names", a.Names)
 	lf, _, d := readLockfile(ws)
 	diags = append(diags, d...)
 	v.diagnostics(ws.Parser.Files(), diags)

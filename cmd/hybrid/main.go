@@ -41,14 +41,6 @@ func defaultStreams() streams {
 
 // realMain runs hybrid with its arguments and returns the exit code.
 func realMain(args []string, s streams) int {
-	// Packages log through slog's default logger; without HYBRID_LOG those
-	// records stay out of the terminal, where commands speak through views.
-	// Commands that write the workspace also log to logs/hybrid.log.
-	if level, err := logs.ParseLevel(os.Getenv(logs.EnvLevel)); err == nil && os.Getenv(logs.EnvLevel) != "" && level < logs.LevelOff {
-		slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
-	} else {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
 	args, chdir, err := extractChdir(args)
 	if err != nil {
 		fmt.Fprintf(s.Err, "Error: %v\n", err)
@@ -59,6 +51,17 @@ func realMain(args []string, s streams) int {
 			fmt.Fprintf(s.Err, "Error: cannot switch to -chdir directory: %v\n", err)
 			return 1
 		}
+	}
+	// Every command logs through slog with one setup: records reach stderr
+	// only when HYBRID_LOG asks for them, so commands speak to people
+	// through their views. Commands that change the workspace also log to
+	// logs/hybrid.log (setupLogs).
+	if logger, closeLog, err := logs.Setup(logs.Options{Command: commandName(args), Stderr: s.Err, JSON: os.Getenv("HYBRID_LOG_FORMAT") == "json"}); err != nil {
+		fmt.Fprintf(s.Err, "Error: %v\n", err)
+		return 1
+	} else {
+		slog.SetDefault(logger)
+		defer closeLog()
 	}
 	c := &cli.CLI{
 		Name:         "hybrid",
@@ -76,6 +79,17 @@ func realMain(args []string, s streams) int {
 		return 1
 	}
 	return code
+}
+
+// commandName is the command in args (the first word that is not an
+// option), for log records.
+func commandName(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return "hybrid"
 }
 
 // extractChdir removes the global -chdir=DIR option, which must come before
