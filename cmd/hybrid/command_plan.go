@@ -202,14 +202,23 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 		release()
 		return pd, nil, diags
 	}
-	lf, lockDigest, d := readLockfile(ws)
+	p, d := planWorkspace(ctx, ws, pd.state, req)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		release()
-		return pd, nil, diags
+	}
+	return pd, p, diags
+}
+
+// planWorkspace plans a loaded workspace against a state the caller holds
+// (read under the state lock).
+func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req planRequest) (*plan.Plan, hcl.Diagnostics) {
+	lf, lockDigest, diags := readLockfile(ws)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	opts := plan.Options{
-		State: pd.state, Lock: lf, LockDigest: lockDigest,
+		State: st, Lock: lf, LockDigest: lockDigest,
 		Targets: req.Targets, Envs: req.Envs,
 	}
 	if lf.Packer != nil {
@@ -220,8 +229,7 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 	if len(ws.Config.Sources) > 0 {
 		g, err := sources.NewGit()
 		if err != nil {
-			release()
-			return pd, nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to check out sources")...)
+			return nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to check out sources")...)
 		}
 		opts.Git = g
 	}
@@ -231,10 +239,7 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the stat cache",
 			Detail: fmt.Sprintf("%v. The next plan hashes every file again.", err)})
 	}
-	if diags.HasErrors() {
-		release()
-	}
-	return pd, p, diags
+	return p, diags
 }
 
 // openState locks (when there is a state, or the caller will write one)
