@@ -185,7 +185,11 @@ func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) 
 	if base == "." {
 		base = ""
 	}
-	w := &walker{keep: keep, pending: 1, queue: []dirJob{{abs: abs, rel: base}}}
+	realRoot, err := filepath.EvalSymlinks(h.root)
+	if err != nil {
+		return nil, err
+	}
+	w := &walker{keep: keep, realRoot: realRoot, pending: 1, queue: []dirJob{{abs: abs, rel: base}}}
 	w.cond = sync.NewCond(&w.mu)
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -208,6 +212,9 @@ func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) 
 // walker shares the directories still to read among goroutines.
 type walker struct {
 	keep func(rel string) bool
+	// realRoot is the workspace root with its symlinks resolved: a linked
+	// directory is followed only when it leads inside it.
+	realRoot string
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -218,7 +225,15 @@ type walker struct {
 	errRel  string
 }
 
-type dirJob struct{ abs, rel string }
+// dirJob is a directory to read, with the identities of the directories
+// above it on the way from the walk's base: a linked directory that leads
+// back to one of them is a cycle and is not read again.
+type dirJob struct {
+	abs, rel string
+	above    []dirID
+}
+
+type dirID struct{ dev, ino uint64 }
 
 func (w *walker) run() {
 	var files []entry
@@ -262,6 +277,17 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 	}
 	d := os.NewFile(uintptr(fd), job.abs)
 	defer d.Close()
+	var self unix.Stat_t
+	if err := unix.Fstat(fd, &self); err != nil {
+		return &fs.PathError{Op: "stat", Path: job.abs, Err: err}
+	}
+	id := dirID{uint64(self.Dev), self.Ino}
+	for _, a := range job.above {
+		if a == id {
+			return nil // a link back to a directory above: a cycle
+		}
+	}
+	above := append(append(make([]dirID, 0, len(job.above)+1), job.above...), id)
 	list, err := d.ReadDir(-1)
 	if err != nil {
 		return err
@@ -276,7 +302,7 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 		switch {
 		case typ.IsDir():
 			if name != gitDirName {
-				*dirs = append(*dirs, dirJob{abs: job.abs + string(filepath.Separator) + name, rel: rel})
+				*dirs = append(*dirs, dirJob{abs: job.abs + string(filepath.Separator) + name, rel: rel, above: above})
 			}
 			continue
 		case w.keep != nil && !w.keep(rel):
@@ -294,6 +320,16 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 			*files = append(*files, entry{rel: rel, digest: digestMissing})
 		case err != nil:
 			return &fs.PathError{Op: "stat", Path: job.abs + string(filepath.Separator) + name, Err: err}
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR && typ&fs.ModeSymlink != 0:
+			// A linked directory (templates often link shared assets) is
+			// read like any other when it leads inside the workspace, so a
+			// change inside it is seen; elsewhere it counts as not a file.
+			target := job.abs + string(filepath.Separator) + name
+			if real, err := filepath.EvalSymlinks(target); err == nil && within(w.realRoot, real) {
+				*dirs = append(*dirs, dirJob{abs: target, rel: rel, above: above})
+			} else {
+				*files = append(*files, entry{rel: rel, digest: digestNotAFile})
+			}
 		case st.Mode&unix.S_IFMT != unix.S_IFREG:
 			*files = append(*files, entry{rel: rel, digest: digestNotAFile})
 		default:
@@ -484,4 +520,10 @@ func matchSegments(pat, name []string) bool {
 		pat, name = pat[1:], name[1:]
 	}
 	return len(name) == 0
+}
+
+// within reports whether p is root or inside it; both must be clean.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }

@@ -49,6 +49,7 @@ func TestHasherTrees(t *testing.T) {
 		"tmpl/deep/er/x.sh":      "x",
 		"tmpl/link-file":         "->a.pkr.hcl",
 		"tmpl/link-dir":          "->data",
+		"tmpl/loop":              "->../tmpl",
 		"tmpl/dangling":          "->nowhere",
 		"shared/s.sh":            "s",
 		"linked-tmpl":            "->tmpl",
@@ -63,8 +64,10 @@ func TestHasherTrees(t *testing.T) {
 		"tmpl/data/ks.cfg":  sum("ks"),
 		"tmpl/deep/er/x.sh": sum("x"),
 		"tmpl/link-file":    sum("a"),
-		"tmpl/link-dir":     "not-a-file",
-		"tmpl/dangling":     "missing",
+		// A linked directory inside the workspace is read like any other,
+		// so an edit inside it is seen; a link back up is not followed.
+		"tmpl/link-dir/ks.cfg": sum("ks"),
+		"tmpl/dangling":        "missing",
 	}
 	linked := map[string]string{}
 	for k, v := range want {
@@ -113,6 +116,27 @@ func TestHasherTrees(t *testing.T) {
 
 // TestHasherRoots checks that the root may be given as ".", relative or
 // absolute, with the same workspace-relative names.
+// TestHasherLinkOutsideWorkspace checks that a linked directory leading out
+// of the workspace is not read.
+func TestHasherLinkOutsideWorkspace(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := hashTree(t, map[string]string{"tmpl/a": "a"})
+	if err := os.Symlink(outside, filepath.Join(root, "tmpl", "out")); err != nil {
+		t.Fatal(err)
+	}
+	tree, err := NewHasher(root, nil).Dir("tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"tmpl/a": sum("a"), "tmpl/out": "not-a-file"}
+	if diff := cmp.Diff(want, tree.Files); diff != "" {
+		t.Errorf("wrong files (-want +got):\n%s", diff)
+	}
+}
+
 func TestHasherRoots(t *testing.T) {
 	root := hashTree(t, map[string]string{"a/b.txt": "b", "c.txt": "c"})
 	want := map[string]string{"a/b.txt": sum("b"), "c.txt": sum("c")}
