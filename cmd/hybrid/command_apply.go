@@ -148,7 +148,10 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		v.renderPlan(c.s.Out, p)
 	}
 	if !p.HasChanges() {
-		if saved != nil && !a.JSON {
+		switch {
+		case a.JSON:
+			(&applyJSON{w: c.s.Out, now: time.Now}).summary(&apply.Result{})
+		case saved != nil:
 			fmt.Fprintln(c.s.Out, "No changes.")
 		}
 		return 0
