@@ -1,6 +1,7 @@
 package state
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,6 +42,21 @@ type Local struct {
 	fl      *flock.Flock // the OS lock while held
 	held    *LockInfo    // the lock info while held
 	stale   *LockInfo    // what the last Lock took over, if anything
+	// known is the file as this backend last read or wrote it: while the
+	// bytes on disk are still those, a Write need not decode them again to
+	// check their lineage and serial.
+	known knownFile
+}
+
+type knownFile struct {
+	ok      bool
+	digest  [sha256.Size]byte
+	lineage string
+	serial  uint64
+}
+
+func (l *Local) remember(data []byte, lineage string, serial uint64) {
+	l.known = knownFile{ok: true, digest: sha256.Sum256(data), lineage: lineage, serial: serial}
 }
 
 var _ Backend = (*Local)(nil)
@@ -85,6 +101,7 @@ func (l *Local) Read() (*State, error) {
 		return nil, l.readErr
 	}
 	l.readErr = nil
+	l.remember(data, s.Lineage, s.Serial)
 	return s, nil
 }
 
@@ -109,10 +126,13 @@ func (l *Local) Write(s *State) error {
 	}
 	serial := s.Serial
 	if old != nil {
-		prev, err := Decode(old)
-		if err != nil {
-			l.readErr = fmt.Errorf("%s: %w", l.path, err)
-			return fmt.Errorf("refusing to overwrite a state that could not be read: %w", l.readErr)
+		prev := &State{Lineage: l.known.lineage, Serial: l.known.serial}
+		if !l.known.ok || sha256.Sum256(old) != l.known.digest {
+			var err error
+			if prev, err = Decode(old); err != nil {
+				l.readErr = fmt.Errorf("%s: %w", l.path, err)
+				return fmt.Errorf("refusing to overwrite a state that could not be read: %w", l.readErr)
+			}
 		}
 		if prev.Lineage != s.Lineage {
 			return fmt.Errorf("refusing to write state with lineage %s over %s, which has lineage %s: they are different states; move the file aside to start a new one", s.Lineage, l.path, prev.Lineage)
@@ -140,6 +160,7 @@ func (l *Local) Write(s *State) error {
 	if err := atomicfile.Write(l.path, data, filePerm); err != nil {
 		return err
 	}
+	l.remember(data, c.Lineage, c.Serial)
 	s.Serial = c.Serial
 	s.FormatVersion = FormatVersion
 	return nil
