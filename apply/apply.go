@@ -353,15 +353,6 @@ func pruneTrees(s *state.State) {
 	}
 }
 
-// relTo returns target relative to base, both workspace-relative.
-func relTo(base, target string) string {
-	r, err := filepath.Rel(filepath.FromSlash(base), filepath.FromSlash(target))
-	if err != nil {
-		return target
-	}
-	return filepath.ToSlash(r)
-}
-
 // upstreamValue is the HCL text of the hybrid_upstream variable for a
 // derived image: each base image's last artifact ID and files.
 func upstreamValue(s *state.State, env string, deps []config.Ref) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/packer"
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/state"
@@ -48,9 +49,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	inv := packer.Invocation{
 		Bin:      a.opts.PackerBin,
 		WorkDir:  filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
-		Template: relTo(img.WorkingDir, img.Template),
+		Template: fsutil.Rel(img.WorkingDir, img.Template),
 		Only:     []string{b.Only},
-		VarFiles: []string{relTo(img.WorkingDir, b.Render.Path)},
+		VarFiles: []string{fsutil.Rel(img.WorkingDir, b.Render.Path)},
 		Vars:     vars,
 		Env:      env,
 	}

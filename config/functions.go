@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -13,6 +12,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/hybridcore/hybrid/internal/fsutil"
 )
 
 // Functions returns the functions hybrid.hcl expressions may call: the cty
@@ -97,7 +98,7 @@ func resolveInRoot(root, p string) (string, error) {
 		return "", fmt.Errorf("path %q must be relative to the workspace", p)
 	}
 	abs := filepath.Join(root, filepath.FromSlash(p))
-	if !within(root, abs) {
+	if !fsutil.Within(root, abs) {
 		return "", fmt.Errorf("path %q leads outside the workspace", p)
 	}
 	real, err := filepath.EvalSymlinks(abs)
@@ -111,16 +112,10 @@ func resolveInRoot(root, p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !within(realRoot, real) {
+	if !fsutil.Within(realRoot, real) {
 		return "", fmt.Errorf("path %q resolves through a symlink to %s, outside the workspace", p, real)
 	}
 	return real, nil
-}
-
-// within reports whether p is root or inside it; both must be clean.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 func fileFunc(root string) function.Function {

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hybridcore/hybrid/internal/fsutil"
 )
 
 // Tree is the content of a set of files: each file's digest by
@@ -325,7 +327,7 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 			// read like any other when it leads inside the workspace, so a
 			// change inside it is seen; elsewhere it counts as not a file.
 			target := job.abs + string(filepath.Separator) + name
-			if real, err := filepath.EvalSymlinks(target); err == nil && within(w.realRoot, real) {
+			if real, err := filepath.EvalSymlinks(target); err == nil && fsutil.Within(w.realRoot, real) {
 				*dirs = append(*dirs, dirJob{abs: target, rel: rel, above: above})
 			} else {
 				*files = append(*files, entry{rel: rel, digest: digestNotAFile})
@@ -520,10 +522,4 @@ func matchSegments(pat, name []string) bool {
 		pat, name = pat[1:], name[1:]
 	}
 	return len(name) == 0
-}
-
-// within reports whether p is root or inside it; both must be clean.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }

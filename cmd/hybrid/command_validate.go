@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/packer"
 	"github.com/hybridcore/hybrid/plan"
 )
@@ -143,7 +144,7 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 		inv := packer.Invocation{
 			Bin:      bin,
 			WorkDir:  filepath.Join(ws.Config.Dir, filepath.FromSlash(img.WorkingDir)),
-			Template: relPath(img.WorkingDir, img.Template),
+			Template: fsutil.Rel(img.WorkingDir, img.Template),
 			Only:     []string{b.Only},
 			VarFiles: []string{varFile},
 			Vars:     vars,
@@ -162,13 +163,4 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 		}
 	}
 	return diags
-}
-
-// relPath returns target relative to base, both workspace-relative.
-func relPath(base, target string) string {
-	r, err := filepath.Rel(filepath.FromSlash(base), filepath.FromSlash(target))
-	if err != nil {
-		return target
-	}
-	return filepath.ToSlash(r)
 }
