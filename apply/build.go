@@ -44,7 +44,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	}
 	var env []string
 	if _, ok := b.Template.Variables[plan.UpstreamVariable]; ok && len(img.DependsOn) > 0 {
-		env = append(env, "PKR_VAR_"+plan.UpstreamVariable+"="+upstreamValue(a.opts.State.State(), b.Env, img.DependsOn))
+		var upstream string
+		a.opts.State.View(func(s *state.State) { upstream = upstreamValue(s, b.Env, img.DependsOn) })
+		env = append(env, "PKR_VAR_"+plan.UpstreamVariable+"="+upstream)
 	}
 	inv := packer.Invocation{
 		Bin:      a.opts.PackerBin,

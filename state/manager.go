@@ -34,6 +34,14 @@ func NewManagerFor(b Backend, s *State) *Manager {
 	return &Manager{backend: b, state: s.DeepCopy()}
 }
 
+// View calls fn with the current state, read-only and without a copy, while
+// no Update can change it. fn must not keep the state or anything in it.
+func (m *Manager) View(fn func(*State)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(m.state)
+}
+
 // State returns a copy of the current state.
 func (m *Manager) State() *State {
 	m.mu.Lock()

@@ -118,19 +118,15 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 			return 1
 		}
 	}
-	if a.JSON {
-		b, err := plan.Encode(p)
-		if err != nil {
-			v.errorf("%v", err)
-			return 1
-		}
-		c.s.Out.Write(b)
-	} else {
+	if !a.JSON {
 		v.diagnostics(files, diags)
-		v.renderPlan(c.s.Out, p)
-		if a.Out != "" {
-			fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
-		}
+	}
+	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+		v.errorf("%v", err)
+		return 1
+	}
+	if !a.JSON && a.Out != "" {
+		fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
 	}
 	if a.DetailedExitCode && p.HasChanges() {
 		return 2

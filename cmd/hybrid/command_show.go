@@ -113,15 +113,9 @@ func (c *showCommand) showPlan(a *showArgs, v *view) int {
 		v.diagnostics(nil, errDiag("Cannot read the plan file", err, "Save a plan with hybrid plan -out=FILE"))
 		return 1
 	}
-	if a.JSON {
-		b, err := plan.Encode(p)
-		if err != nil {
-			v.errorf("%v", err)
-			return 1
-		}
-		c.s.Out.Write(b)
-		return 0
+	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+		v.errorf("%v", err)
+		return 1
 	}
-	v.renderPlan(c.s.Out, p)
 	return 0
 }

@@ -12,6 +12,21 @@ import (
 // typeOrder lists node types in pipeline order, the order plan output uses.
 var typeOrder = map[string]int{plan.TypeSource: 0, plan.TypeRender: 1, plan.TypeBuild: 2}
 
+// writePlan prints a plan: its versioned JSON document, or the text for
+// people.
+func (v *view) writePlan(w io.Writer, p *plan.Plan, asJSON bool) error {
+	if !asJSON {
+		v.renderPlan(w, p)
+		return nil
+	}
+	b, err := plan.Encode(p)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
 // renderPlan prints a plan for people, one block per change in pipeline
 // order (sources, renders, builds), then the summary line.
 func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
