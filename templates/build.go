@@ -19,6 +19,14 @@ type Build struct {
 	// Sources are the uses of sources, from the `sources` list first, then
 	// from nested `source` blocks, each in source order.
 	Sources []SourceRef
+	// Dynamic is true when the block's sources are not all written out:
+	// its `sources` comes from variables or locals, or it has a dynamic
+	// source block. Which sources it starts is known only per build, by
+	// Evaluate.
+	Dynamic bool
+	// Provisioners are the types of its provisioner blocks, in order,
+	// those of dynamic provisioner blocks with literal labels included.
+	Provisioners []string
 	// DeclRange covers the block header.
 	DeclRange hcl.Range
 }
@@ -58,7 +66,11 @@ func (r SourceRef) PackerName() string {
 
 var buildSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "sources"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "source", LabelNames: []string{"reference"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "source", LabelNames: []string{"reference"}},
+		{Type: "provisioner", LabelNames: []string{"type"}},
+		{Type: "dynamic", LabelNames: []string{"type"}},
+	},
 }
 
 var buildSourceSchema = &hcl.BodySchema{
@@ -80,15 +92,28 @@ func (d *decoder) decodeBuild(block *hcl.Block) hcl.Diagnostics {
 		}
 	}
 	if attr, ok := content.Attributes["sources"]; ok {
-		refs, moreDiags := decodeSourcesList(attr)
+		refs, dynamic, moreDiags := decodeSourcesList(attr)
 		diags = append(diags, moreDiags...)
 		b.Sources = append(b.Sources, refs...)
+		b.Dynamic = b.Dynamic || dynamic
 	}
 	for _, inner := range content.Blocks {
-		ref, moreDiags := decodeBuildSource(inner)
-		diags = append(diags, moreDiags...)
-		if !moreDiags.HasErrors() {
-			b.Sources = append(b.Sources, ref)
+		switch inner.Type {
+		case "source":
+			ref, moreDiags := decodeBuildSource(inner)
+			diags = append(diags, moreDiags...)
+			if !moreDiags.HasErrors() {
+				b.Sources = append(b.Sources, ref)
+			}
+		case "provisioner":
+			b.Provisioners = append(b.Provisioners, inner.Labels[0])
+		case "dynamic":
+			switch inner.Labels[0] {
+			case "source":
+				b.Dynamic = true
+			case "provisioner":
+				b.Provisioners = append(b.Provisioners, dynamicLabel(inner)...)
+			}
 		}
 	}
 	for i := range b.Sources {
@@ -98,28 +123,46 @@ func (d *decoder) decodeBuild(block *hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
+// dynamicLabel returns the literal first label of a dynamic block's
+// `labels`, the type of the blocks it makes.
+func dynamicLabel(block *hcl.Block) []string {
+	attrs, _ := block.Body.JustAttributes()
+	a, ok := attrs["labels"]
+	if !ok {
+		return nil
+	}
+	exprs, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() || len(exprs) == 0 {
+		return nil
+	}
+	v, diags := exprs[0].Value(nil)
+	if diags.HasErrors() || v.Type() != cty.String || v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	return []string{v.AsString()}
+}
+
 // decodeSourcesList reads `sources = [...]`, keeping each element's range.
-func decodeSourcesList(attr *hcl.Attribute) ([]SourceRef, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
+// dynamic is true when the list, or an element, is not literal: packer
+// computes it from variables and locals, and so does Evaluate, per build.
+func decodeSourcesList(attr *hcl.Attribute) (refs []SourceRef, dynamic bool, diags hcl.Diagnostics) {
 	exprs, listDiags := hcl.ExprList(attr.Expr)
 	if listDiags.HasErrors() {
-		// Not a list literal: packer may compute it from variables or
-		// locals, which hybrid does not evaluate.
 		val, valDiags := attr.Expr.Value(nil)
 		if valDiags.HasErrors() || !val.IsWhollyKnown() {
-			return nil, append(diags, unresolvedSources(attr.Expr.Range()))
+			return nil, true, nil
 		}
 		ty := val.Type()
 		if val.IsNull() || !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
-			return nil, append(diags, &hcl.Diagnostic{
+			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid build sources",
 				Detail: fmt.Sprintf("A build's sources must be a list of source references, not %s, e.g. sources = [\"source.vsphere-iso.linux-ubuntu\"].",
 					typeString(ty)),
 				Subject: attr.Expr.Range().Ptr(),
 			})
+			return nil, false, diags
 		}
-		var refs []SourceRef
 		for it := val.ElementIterator(); it.Next(); {
 			_, elem := it.Element()
 			ref, moreDiags := sourceRefFromValue(elem, attr.Expr.Range())
@@ -128,13 +171,12 @@ func decodeSourcesList(attr *hcl.Attribute) ([]SourceRef, hcl.Diagnostics) {
 				refs = append(refs, ref)
 			}
 		}
-		return refs, diags
+		return refs, false, diags
 	}
-	var refs []SourceRef
 	for _, expr := range exprs {
 		val, valDiags := expr.Value(nil)
 		if valDiags.HasErrors() || !val.IsWhollyKnown() {
-			diags = append(diags, unresolvedSources(expr.Range()))
+			dynamic = true
 			continue
 		}
 		ref, moreDiags := sourceRefFromValue(val, expr.Range())
@@ -143,17 +185,7 @@ func decodeSourcesList(attr *hcl.Attribute) ([]SourceRef, hcl.Diagnostics) {
 			refs = append(refs, ref)
 		}
 	}
-	return refs, diags
-}
-
-func unresolvedSources(rng hcl.Range) *hcl.Diagnostic {
-	return &hcl.Diagnostic{
-		Severity: hcl.DiagWarning,
-		Summary:  "Build sources are not literal",
-		Detail: "hybrid reads templates without packer's variables and locals, so it cannot tell which sources this build uses. " +
-			"Write the list with literal strings, e.g. sources = [\"source.vsphere-iso.linux-ubuntu\"].",
-		Subject: rng.Ptr(),
-	}
+	return refs, dynamic, diags
 }
 
 func sourceRefFromValue(val cty.Value, rng hcl.Range) (SourceRef, hcl.Diagnostics) {

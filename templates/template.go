@@ -2,11 +2,11 @@ package templates
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -52,6 +52,14 @@ type Template struct {
 
 	files        []string
 	autoVarFiles []string
+	// parsed holds each packer file that parsed, in file order: what
+	// Evaluate reads.
+	parsed []*hcl.File
+	// reader is what the template was read through; auto var files are
+	// read through it too.
+	reader    Files
+	indexOnce sync.Once
+	idx       *templateIndex
 }
 
 // Constraint is a version constraint string as written, with where it was
@@ -70,17 +78,24 @@ type Constraint struct {
 // with syntax errors contributes nothing, and references between files are
 // only checked when every file parsed.
 func Load(p *hclparse.Parser, dir string) (*Template, hcl.Diagnostics) {
+	return LoadFrom(p, OS, dir)
+}
+
+// LoadFrom is Load reading through files, with dir a path files accepts.
+// File names in diagnostics are dir joined with each name.
+func LoadFrom(p *hclparse.Parser, files Files, dir string) (*Template, hcl.Diagnostics) {
 	if p == nil {
 		p = hclparse.NewParser()
 	}
 	t := &Template{
+		reader:          files,
 		Dir:             dir,
 		RequiredPlugins: map[string]Plugin{},
 		Variables:       map[string]Variable{},
 	}
 	var diags hcl.Diagnostics
 
-	entries, err := os.ReadDir(dir)
+	entries, err := files.ReadDir(dir)
 	if err != nil {
 		return t, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -95,8 +110,8 @@ func Load(p *hclparse.Parser, dir string) (*Template, hcl.Diagnostics) {
 		if !isTemplate && !isAutoVars {
 			continue
 		}
-		path := filepath.Join(dir, name)
-		if isDirEntry(path, e) {
+		path := joinPath(dir, name)
+		if isDirEntry(files, path, e) {
 			continue
 		}
 		if isTemplate {
@@ -119,36 +134,68 @@ func Load(p *hclparse.Parser, dir string) (*Template, hcl.Diagnostics) {
 	d := &decoder{t: t, sources: map[string]Source{}}
 	parsedAll := true
 	for _, path := range t.files {
-		var f *hcl.File
-		var fileDiags hcl.Diagnostics
-		if strings.HasSuffix(path, JSONSuffix) {
-			f, fileDiags = p.ParseJSONFile(path)
-		} else {
-			f, fileDiags = p.ParseHCLFile(path)
-		}
+		f, fileDiags := parseFile(p, files, path)
 		diags = append(diags, fileDiags...)
 		if fileDiags.HasErrors() || f == nil || f.Body == nil {
 			parsedAll = false
 			continue
 		}
+		t.parsed = append(t.parsed, f)
 		diags = append(diags, d.decodeFile(f)...)
 	}
 	if parsedAll {
 		diags = append(diags, d.checkBuildReferences()...)
 	}
+	t.index()
 	return t, diags
+}
+
+// parseFile reads and parses one packer file; a file that cannot be read is
+// an error diagnostic naming it, never its content.
+func parseFile(p *hclparse.Parser, files Files, path string) (*hcl.File, hcl.Diagnostics) {
+	if f := p.Files()[path]; f != nil {
+		return f, nil
+	}
+	src, err := files.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read template file",
+			Detail:   fmt.Sprintf("%s: %v.", path, unwrapPathError(err)),
+		}}
+	}
+	if strings.HasSuffix(path, JSONSuffix) {
+		return p.ParseJSON(src, path)
+	}
+	return p.ParseHCL(src, path)
+}
+
+// joinPath joins a directory and a name with a slash, the separator both
+// workspace paths and (on Unix) local paths use.
+func joinPath(dir, name string) string {
+	if dir == "" || dir == "." {
+		return name
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + name
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // isDirEntry reports whether e (found at path) is a directory, following a
 // symbolic link.
-func isDirEntry(path string, e os.DirEntry) bool {
+func isDirEntry(files Files, path string, e fs.DirEntry) bool {
 	if e.IsDir() {
 		return true
 	}
-	if e.Type()&os.ModeSymlink == 0 {
+	if e.Type()&fs.ModeSymlink == 0 {
 		return false
 	}
-	info, err := os.Stat(path)
+	info, err := files.Stat(path)
 	return err == nil && info.IsDir()
 }
 

@@ -44,7 +44,7 @@ func TestLoad(t *testing.T) {
 					"ansible": {Name: "ansible", Source: "github.com/hashicorp/ansible", Version: "~> 1"},
 				},
 				Sources: []Source{{Type: "vsphere-iso", Name: "linux-ubuntu"}},
-				Builds:  []Build{{Sources: []SourceRef{{Type: "vsphere-iso", Name: "linux-ubuntu"}}}},
+				Builds:  []Build{{Sources: []SourceRef{{Type: "vsphere-iso", Name: "linux-ubuntu"}}, Provisioners: []string{"ansible"}}},
 				Variables: variables(map[string]Variable{
 					"vsphere_endpoint":            {Type: cty.String, Description: "The fully qualified domain name or IP address of the vCenter Server instance."},
 					"vsphere_username":            {Type: cty.String, Sensitive: true, Description: "The username to login to the vCenter Server instance."},
@@ -97,7 +97,7 @@ func TestLoad(t *testing.T) {
 					winRef("windows-server-2022-standard-desktop"),
 					winRef("windows-server-2022-datacenter-core"),
 					winRef("windows-server-2022-datacenter-desktop"),
-				}}},
+				}, Provisioners: []string{"powershell", "windows-update"}}},
 				Variables: variables(map[string]Variable{
 					"vsphere_endpoint":               typed(cty.String),
 					"build_username":                 {Type: cty.String, Sensitive: true},
@@ -132,7 +132,7 @@ func TestLoad(t *testing.T) {
 				Builds: []Build{{Name: "debian", Sources: []SourceRef{
 					{Type: "qemu", Name: "linux-debian", Build: "debian"},
 					{Type: "null", Name: "linux-debian-check", LocalName: "linux-debian-smoke", Build: "debian"},
-				}}},
+				}, Provisioners: []string{"shell-local"}}},
 				Variables: variables(map[string]Variable{
 					"vm_guest_os_name": withDefault(typed(cty.String), cty.StringVal("debian")),
 					"disk_size":        typed(cty.Number),

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -31,6 +32,19 @@ type VarFile struct {
 // fresh parser. The returned VarFile holds every value that was read, even
 // when there are errors.
 func ParseVarFile(p *hclparse.Parser, path string) (VarFile, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return VarFile{Path: path, Values: map[string]cty.Value{}, Ranges: map[string]hcl.Range{}}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read var file",
+			Detail:   fmt.Sprintf("%s: %v.", path, unwrapPathError(err)),
+		}}
+	}
+	return ParseVarFileBytes(p, src, path)
+}
+
+// ParseVarFileBytes is ParseVarFile of bytes already read, named path.
+func ParseVarFileBytes(p *hclparse.Parser, src []byte, path string) (VarFile, hcl.Diagnostics) {
 	if p == nil {
 		p = hclparse.NewParser()
 	}
@@ -38,9 +52,9 @@ func ParseVarFile(p *hclparse.Parser, path string) (VarFile, hcl.Diagnostics) {
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.HasSuffix(strings.TrimSuffix(path, ExampleSuffix), ".json") {
-		f, diags = p.ParseJSONFile(path)
+		f, diags = p.ParseJSON(src, path)
 	} else {
-		f, diags = p.ParseHCLFile(path)
+		f, diags = p.ParseHCL(src, path)
 	}
 	if diags.HasErrors() || f == nil || f.Body == nil {
 		return vf, diags

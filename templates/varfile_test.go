@@ -157,7 +157,7 @@ func TestParseVarFileErrors(t *testing.T) {
 		name, content string
 		summary       string
 	}{
-		"missing file":        {"", "", "Failed to read file"},
+		"missing file":        {"", "", "Cannot read var file"},
 		"json duplicate":      {"a.pkrvars.json", `{"a": 1, "a": 2}`, "Duplicate attribute definition"},
 		"json syntax":         {"b.pkrvars.json", `{"a": }`, "Missing JSON value"},
 		"json reference":      {"c.pkrvars.json", `{"a": "${var.b}"}`, "Reference in a var file"},

@@ -1,0 +1,159 @@
+package templates
+
+import (
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// templateIndex is what evaluation needs from a template's files, found
+// once per template: its locals, data sources, source blocks and build
+// blocks, and the values of its auto var files.
+type templateIndex struct {
+	locals      []localDef
+	localByName map[string]int
+	data        []dataDef
+	sources     map[string]*hcl.Block // by "<type>.<name>"
+	builds      []*hcl.Block
+	autoValues  map[string]cty.Value
+}
+
+type localDef struct {
+	name      string
+	expr      hcl.Expression
+	sensitive bool
+	deps      []string // the locals it refers to, sorted, each once
+}
+
+type dataDef struct {
+	typ, name string
+	rng       hcl.Range
+}
+
+var indexSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "locals"},
+		{Type: "local", LabelNames: []string{"name"}},
+		{Type: "data", LabelNames: []string{"type", "name"}},
+		{Type: "source", LabelNames: []string{"type", "name"}},
+		{Type: "build"},
+	},
+}
+
+var localBlockSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "expression"}, {Name: "sensitive"}},
+}
+
+// index returns the template's index, building it on first use. Load
+// builds it too, so a Template shared by goroutines never builds it twice.
+func (t *Template) index() *templateIndex {
+	t.indexOnce.Do(func() { t.idx = t.buildIndex() })
+	return t.idx
+}
+
+func (t *Template) buildIndex() *templateIndex {
+	idx := &templateIndex{localByName: map[string]int{}, sources: map[string]*hcl.Block{}, autoValues: map[string]cty.Value{}}
+	addLocal := func(l localDef) {
+		if _, dup := idx.localByName[l.name]; dup {
+			return // packer reports the duplicate; the first one counts here
+		}
+		seen := map[string]bool{}
+		for _, tr := range l.expr.Variables() {
+			if tr.RootName() != "local" || len(tr) < 2 {
+				continue
+			}
+			if a, ok := tr[1].(hcl.TraverseAttr); ok && !seen[a.Name] {
+				seen[a.Name] = true
+				l.deps = append(l.deps, a.Name)
+			}
+		}
+		sort.Strings(l.deps)
+		idx.localByName[l.name] = len(idx.locals)
+		idx.locals = append(idx.locals, l)
+	}
+	for _, f := range t.parsed {
+		content, _, _ := f.Body.PartialContent(indexSchema)
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "locals":
+				attrs, _ := b.Body.JustAttributes()
+				for _, a := range sortedAttributes(attrs) {
+					addLocal(localDef{name: a.Name, expr: a.Expr})
+				}
+			case "local":
+				c, _, _ := b.Body.PartialContent(localBlockSchema)
+				a, ok := c.Attributes["expression"]
+				if !ok {
+					continue
+				}
+				l := localDef{name: b.Labels[0], expr: a.Expr}
+				if s, ok := c.Attributes["sensitive"]; ok {
+					if v, d := s.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.Bool && v.IsKnown() && !v.IsNull() {
+						l.sensitive = v.True()
+					}
+				}
+				addLocal(l)
+			case "data":
+				idx.data = append(idx.data, dataDef{typ: b.Labels[0], name: b.Labels[1], rng: b.DefRange})
+			case "source":
+				key := b.Labels[0] + "." + b.Labels[1]
+				if _, dup := idx.sources[key]; !dup {
+					idx.sources[key] = b
+				}
+			case "build":
+				idx.builds = append(idx.builds, b)
+			}
+		}
+	}
+	for _, f := range t.autoVarFiles {
+		src, err := t.reader.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		vf, diags := ParseVarFileBytes(nil, src, f)
+		if diags.HasErrors() {
+			continue
+		}
+		for name, v := range vf.Values {
+			idx.autoValues[name] = v
+		}
+	}
+	return idx
+}
+
+// fileFunctionNames are the functions that read files.
+var fileFunctionNames = map[string]bool{
+	"file": true, "fileexists": true, "fileset": true, "templatefile": true,
+	"filebase64": true, "filemd5": true, "filesha1": true, "filesha256": true,
+	"filesha512": true, "filebase64sha256": true, "filebase64sha512": true,
+}
+
+// ProvisionerTypes returns the types of the provisioner blocks of the
+// build blocks that may start the build -only=only selects, sorted, each
+// once: blocks written out and dynamic ones with literal labels. Build
+// blocks whose sources are not literal count as possibly starting it.
+func (t *Template) ProvisionerTypes(only string) []string {
+	typ, name, _ := splitSourceAddress(only)
+	seen := map[string]bool{}
+	for _, b := range t.Builds {
+		use := b.Dynamic
+		for _, ref := range b.Sources {
+			if ref.PackerName() == only || (ref.Type == typ && ref.Name == name) {
+				use = true
+			}
+		}
+		if !use {
+			continue
+		}
+		for _, p := range b.Provisioners {
+			seen[p] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,1 @@
+d-i version ${version}
