@@ -38,6 +38,10 @@ type Config struct {
 	Environments map[string]*Environment
 	Images       map[string]*Image
 
+	// forEachBlocks holds the label of every image block with for_each,
+	// with its for_each range: a name that refers to no image there.
+	forEachBlocks map[string]hcl.Range
+
 	parser   *hclparse.Parser
 	mu       sync.Mutex
 	varFiles map[string]*VarFile
@@ -90,7 +94,8 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		Sources: map[string]*Source{}, Plugins: map[string]*Plugin{},
 		Provisioners: defaultProvisioners(), VarGroups: map[string]*VarGroup{},
 		Environments: map[string]*Environment{}, Images: map[string]*Image{},
-		parser: p, varFiles: map[string]*VarFile{},
+		forEachBlocks: map[string]hcl.Range{},
+		parser:        p, varFiles: map[string]*VarFile{},
 	}
 	f, diags := p.ParseHCL(src, filename)
 	if diags.HasErrors() {
@@ -170,14 +175,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 	if len(raw.Environments) == 0 {
 		c.Environments[DefaultEnvironment] = &Environment{Name: DefaultEnvironment}
 	}
-	for _, ri := range raw.Images {
-		if diags = append(diags, seen.check("image", ri.Name, ri.DefRange)...); seen.dup {
-			continue
-		}
-		img, d := decodeImage(ri, ctx)
-		diags = append(diags, d...)
-		c.Images[img.Name] = img
-	}
+	diags = append(diags, c.decodeImages(raw.Images, ctx, seen)...)
 
 	diags = append(diags, c.checkReferences()...)
 	return c, diags

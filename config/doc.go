@@ -1,6 +1,7 @@
 // Package config owns hybrid.hcl: it decodes the file with hclparse and
 // gohcl, evaluates its expressions (variables, locals, the cty standard
-// library and file functions), validates names, references and cycles, and
+// library and file functions), expands image blocks with for_each into one
+// image per element, validates names, references and cycles, and
 // computes the merged variable values and var-file bytes for each image in
 // each environment.
 //

@@ -195,7 +195,9 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
-	if v.IsNull() {
+	if v.IsNull() || !v.IsKnown() {
+		// Unknown only when a variable or local it uses failed, which was
+		// reported there.
 		return nil, nil, diags
 	}
 	ty := v.Type()
@@ -207,6 +209,9 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 			Subject:  expr.Range().Ptr(),
 		})
 	}
+	// A whole object derived from a sensitive variable makes every member
+	// sensitive; members keep their own marks too.
+	v, marks := v.Unmark()
 	rngs := map[string]hcl.Range{}
 	if oc, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
 		for _, item := range oc.Items {
@@ -233,7 +238,7 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 			})
 			continue
 		}
-		out[name] = val
+		out[name] = val.WithMarks(marks)
 		if _, ok := rngs[name]; !ok {
 			rngs[name] = expr.Range()
 		}

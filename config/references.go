@@ -25,45 +25,16 @@ func (c *Config) checkReferences() hcl.Diagnostics {
 		return nil
 	})...)
 
+	var imageDiags hcl.Diagnostics
 	for _, name := range c.ImageNames() {
 		img := c.Images[name]
-		for _, r := range img.VarGroups {
-			diags = append(diags, c.undefined("var_group", r, c.VarGroups)...)
-		}
-		for _, r := range img.Environments {
-			diags = append(diags, c.undefined("environment", r, c.Environments)...)
-		}
-		for _, r := range img.DependsOn {
-			if r.Name == name {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Image depends on itself",
-					Detail:   fmt.Sprintf("Image %q lists itself in depends_on.", name),
-					Subject:  r.Range.Ptr(),
-				})
-				continue
-			}
-			diags = append(diags, c.undefined("image", r, c.Images)...)
-			base, ok := c.Images[r.Name]
-			if !ok {
-				continue
-			}
-			baseEnvs := map[string]bool{}
-			for _, e := range c.ImageEnvironments(base) {
-				baseEnvs[e] = true
-			}
-			for _, e := range c.ImageEnvironments(img) {
-				if !baseEnvs[e] {
-					diags = append(diags, &hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  "Base image not built in environment",
-						Detail:   fmt.Sprintf("Image %q is built in environment %q and depends on image %q, which is not built there. A derived image is built from its base image's artifact in the same environment: add %q to the base image's environments, or remove it from this image's.", name, e, r.Name, e),
-						Subject:  r.Range.Ptr(),
-					})
-				}
-			}
+		for _, d := range c.checkImageReferences(name, img) {
+			imageDiags = append(imageDiags, img.instanceNote(d))
 		}
 	}
+	// The instances of one for_each block share their expressions, and
+	// report what does not depend on each once.
+	diags = append(diags, dedupeDiags(imageDiags)...)
 	diags = append(diags, cycles("image depends_on", c.ImageNames(), func(n string) []Ref {
 		var out []Ref
 		for _, r := range c.Images[n].DependsOn {
@@ -74,6 +45,90 @@ func (c *Config) checkReferences() hcl.Diagnostics {
 		return out
 	})...)
 	return diags
+}
+
+// checkImageReferences reports the references of one image to undefined
+// var groups, environments and images, and base images not built in all of
+// its environments.
+func (c *Config) checkImageReferences(name string, img *Image) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, r := range img.VarGroups {
+		diags = append(diags, c.undefined("var_group", r, c.VarGroups)...)
+	}
+	for _, r := range img.Environments {
+		diags = append(diags, c.undefined("environment", r, c.Environments)...)
+	}
+	for _, r := range img.DependsOn {
+		if r.Name == name {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Image depends on itself",
+				Detail:   fmt.Sprintf("Image %q lists itself in depends_on.", name),
+				Subject:  r.Range.Ptr(),
+			})
+			continue
+		}
+		if _, ok := c.Images[r.Name]; !ok {
+			if _, block := c.forEachBlocks[r.Name]; block {
+				diags = append(diags, c.forEachBlockReference(r))
+				continue
+			}
+		}
+		diags = append(diags, c.undefined("image", r, c.Images)...)
+		base, ok := c.Images[r.Name]
+		if !ok {
+			continue
+		}
+		baseEnvs := map[string]bool{}
+		for _, e := range c.ImageEnvironments(base) {
+			baseEnvs[e] = true
+		}
+		for _, e := range c.ImageEnvironments(img) {
+			if !baseEnvs[e] {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Base image not built in environment",
+					Detail:   fmt.Sprintf("Image %q is built in environment %q and depends on image %q, which is not built there. A derived image is built from its base image's artifact in the same environment: add %q to the base image's environments, or remove it from this image's.", name, e, r.Name, e),
+					Subject:  r.Range.Ptr(),
+				})
+			}
+		}
+	}
+	return diags
+}
+
+// forEachBlockReference reports a reference to the label of an image block
+// with for_each, which names no image: its instances are the images.
+func (c *Config) forEachBlockReference(r Ref) *hcl.Diagnostic {
+	instances := c.ImageInstances(r.Name)
+	var hint string
+	switch len(instances) {
+	case 0:
+		hint = "It has no instances to depend on: its for_each is empty, or was reported as invalid."
+	case 1:
+		hint = fmt.Sprintf("Its instance is image.%s; refer to it by that name.", instances[0])
+	default:
+		hint = fmt.Sprintf("Its instances are image.%s; refer to the one this image is built from, e.g. image.%s, or to the instance with the same key from another for_each block with \"%s-${each.key}\".",
+			strings.Join(instances, ", image."), instances[0], r.Name)
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Reference to an image block with for_each",
+		Detail:   fmt.Sprintf("Image block %q has for_each, so it is not one image but one per element, named %s-<key>. %s", r.Name, r.Name, hint),
+		Subject:  r.Range.Ptr(),
+	}
+}
+
+// ImageInstances returns, sorted, the names of the images an image block
+// gives: the instances of a block with for_each, or the block's own image.
+func (c *Config) ImageInstances(block string) []string {
+	var out []string
+	for _, name := range c.ImageNames() {
+		if c.Images[name].Block == block {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // undefined reports a reference to a name that has no block.
@@ -100,10 +155,14 @@ func (c *Config) undefined(kind string, r Ref, defined any) hcl.Diagnostics {
 	if len(names) > 0 {
 		known = "declared: " + strings.Join(names, ", ")
 	}
+	what := kind + " block"
+	if kind == "image" {
+		what = "image" // an image may be an instance of a block with for_each
+	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Reference to undeclared %s", kind),
-		Detail:   fmt.Sprintf("There is no %s block named %q (%s).", kind, r.Name, known),
+		Detail:   fmt.Sprintf("There is no %s named %q (%s).", what, r.Name, known),
 		Subject:  r.Range.Ptr(),
 	}}
 }

@@ -17,9 +17,17 @@ const (
 )
 
 // Image is an image block: one packer source of one template, built in each
-// of its environments.
+// of its environments. An image block with for_each gives one Image per
+// element, each a full image of its own named <label>-<key>.
 type Image struct {
-	Name        string
+	// Name is the image's address and file name: the block label, or
+	// <label>-<key> for an instance of a block with for_each.
+	Name string
+	// Block is the block label as written; it equals Name for a block
+	// without for_each.
+	Block string
+	// ForEachKey is the instance's each.key, "" for a block without for_each.
+	ForEachKey  string
 	Description string
 	// Template is the workspace-relative directory holding the *.pkr.hcl files.
 	Template string
@@ -41,12 +49,19 @@ type Image struct {
 	Inputs       []FileRef // extra input globs, workspace-relative
 	Naming       string
 
+	// DeclRange and NameRange are the block's, shared by every instance of
+	// a block with for_each; ForEachRange is its for_each expression.
 	DeclRange        hcl.Range
+	ForEachRange     hcl.Range
 	NameRange        hcl.Range
 	TemplateRange    hcl.Range
 	BuildRange       hcl.Range
 	ProvisionerRange hcl.Range
 	NamingRange      hcl.Range
+
+	// each holds, for an instance, what instanceNote needs to tell which
+	// diagnostics depend on each.key or each.value.
+	each *eachScope
 }
 
 // Only is the packer -only value that selects this image's source.
@@ -69,19 +84,40 @@ type rawImage struct {
 	DependsOn    hcl.Expression `hcl:"depends_on,optional"`
 	Inputs       hcl.Expression `hcl:"inputs,optional"`
 	Naming       hcl.Expression `hcl:"naming,optional"`
+	ForEach      *hcl.Attribute `hcl:"for_each,optional"`
 	DefRange     hcl.Range      `hcl:",def_range"`
+}
+
+// exprs returns every attribute expression of the block but for_each: the
+// ones that may use each.key and each.value.
+func (r *rawImage) exprs() []hcl.Expression {
+	return []hcl.Expression{
+		r.Description, r.Template, r.Build, r.OS, r.Platform, r.WorkingDir,
+		r.VarFiles, r.VarGroups, r.Values, r.Provisioner, r.Environments,
+		r.DependsOn, r.Inputs, r.Naming,
+	}
 }
 
 var buildPattern = regexp.MustCompile(`^(?:source\.)?([A-Za-z0-9][A-Za-z0-9_-]*)\.([A-Za-z0-9][A-Za-z0-9_.-]*)$`)
 
-func decodeImage(raw *rawImage, ctx *hcl.EvalContext) (*Image, hcl.Diagnostics) {
+// newImage is the part of an image that needs no evaluation.
+func newImage(raw *rawImage, name string) *Image {
 	img := &Image{
-		Name: raw.Name, DeclRange: raw.DefRange, NameRange: raw.NameRange,
+		Name: name, Block: raw.Name, DeclRange: raw.DefRange, NameRange: raw.NameRange,
 		TemplateRange: raw.Template.Range(), BuildRange: raw.Build.Range(),
 		ProvisionerRange: raw.Provisioner.Range(), NamingRange: raw.Naming.Range(),
 	}
-	diags := checkName("image", raw.Name, raw.NameRange)
-	diags = append(diags, required(raw.Template, "template", raw.DefRange)...)
+	if raw.ForEach != nil {
+		img.ForEachRange = raw.ForEach.Expr.Range()
+	}
+	return img
+}
+
+// decodeImage evaluates an image block, or one instance of it, whose name
+// the caller has checked, in ctx.
+func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string) (*Image, hcl.Diagnostics) {
+	img := newImage(raw, name)
+	diags := required(raw.Template, "template", raw.DefRange)
 	diags = append(diags, required(raw.Build, "build", raw.DefRange)...)
 	if diags.HasErrors() {
 		return img, diags
@@ -186,4 +222,114 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext) (*Image, hcl.Diagnostics) 
 		})
 	}
 	return img, diags
+}
+
+// imageClaim is what first took an image name, for the duplicate error.
+type imageClaim struct {
+	what string // e.g. `image "linux-debian" (each.key = "12")`
+	rng  hcl.Range
+}
+
+// decodeImages decodes the image blocks in order into c.Images, expanding
+// each block with for_each into one image per element. Image names and
+// for_each block labels share one namespace, so image.NAME always means one
+// thing: an image, or a for_each block whose instances it does not name.
+func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupChecker) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	claims := map[string]imageClaim{}
+	claim := func(name string, cl imageClaim) hcl.Diagnostics {
+		first, ok := claims[name]
+		if !ok {
+			claims[name] = cl
+			return nil
+		}
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate image block",
+			Detail: fmt.Sprintf("%s and %s at %s both give an image named %q. Image names, including the <label>-<key> names of for_each instances, must be unique: rename one of them, or change the key.",
+				upperFirst(cl.what), first.what, first.rng, name),
+			Subject: cl.rng.Ptr(),
+		}}
+	}
+	for _, ri := range raws {
+		if diags = append(diags, seen.check("image", ri.Name, ri.DefRange)...); seen.dup {
+			continue
+		}
+		badName := checkName("image", ri.Name, ri.NameRange)
+		diags = append(diags, badName...)
+		if ri.ForEach == nil {
+			if d := claim(ri.Name, imageClaim{fmt.Sprintf("image %q", ri.Name), ri.DefRange}); d != nil {
+				diags = append(diags, d...)
+				continue
+			}
+			if d := eachWithoutForEach(ri.exprs()); d.HasErrors() {
+				// Evaluating would only repeat the error as "Unknown
+				// variable"; keep the image so references to it hold.
+				diags = append(diags, d...)
+				c.Images[ri.Name] = newImage(ri, ri.Name)
+				continue
+			}
+			img, d := decodeImage(ri, ctx, ri.Name)
+			diags = append(diags, d...)
+			c.Images[img.Name] = img
+			continue
+		}
+		if badName.HasErrors() {
+			continue // every instance name would repeat the error
+		}
+
+		if d := claim(ri.Name, imageClaim{fmt.Sprintf("the for_each block image %q", ri.Name), ri.DefRange}); d != nil {
+			diags = append(diags, d...)
+			continue
+		}
+		c.forEachBlocks[ri.Name] = ri.ForEach.Expr.Range()
+		items, d := evalForEach(ri.ForEach.Expr, ctx)
+		diags = append(diags, d...)
+		reported := map[string]bool{} // diagnostics that do not depend on each, reported once
+		for _, it := range items {
+			name := ri.Name + "-" + it.Key
+			if !namePattern.MatchString(name) {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid for_each key",
+					Detail: fmt.Sprintf("The for_each key %q gives image %q the name %q, which cannot be used: a name starts with a lowercase letter and holds only lowercase letters, digits, \"-\" and \"_\" (at most 63 characters), because it becomes part of addresses and file names. Change the key.",
+						it.Key, ri.Name, name),
+					Subject: it.Range.Ptr(),
+				})
+				continue
+			}
+			what := fmt.Sprintf("image %q (each.key = %q)", ri.Name, it.Key)
+			if d := claim(name, imageClaim{what, it.Range}); d != nil {
+				diags = append(diags, d...)
+				continue
+			}
+			ictx := ctx.NewChild()
+			ictx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
+				"key":   cty.StringVal(it.Key),
+				"value": it.Value,
+			})}
+			img, d := decodeImage(ri, ictx, name)
+			img.ForEachKey = it.Key
+			img.each = &eachScope{exprs: ri.exprs()}
+			for _, diag := range d {
+				if img.each.depends(diag) {
+					diags = append(diags, img.instanceNote(diag))
+					continue
+				}
+				if k := diagKey(diag); !reported[k] {
+					reported[k] = true
+					diags = append(diags, diag)
+				}
+			}
+			c.Images[name] = img
+		}
+	}
+	return diags
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
