@@ -203,11 +203,17 @@ const waitDelay = 10 * time.Second
 // returns its standard output. Standard input is the null device. A failure
 // is a *commandError carrying git's standard error.
 func (g *Git) run(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
+	return g.runInput(ctx, dir, env, nil, args...)
+}
+
+// runInput is run with stdin as git's standard input (the null device when
+// nil).
+func (g *Git) runInput(ctx context.Context, dir string, env []string, stdin io.Reader, args ...string) ([]byte, error) {
 	argv := append(append([]string{}, globalArgs...), args...)
 	cmd := exec.CommandContext(ctx, g.bin(), argv...)
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.Stdin = nil
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
