@@ -49,6 +49,7 @@ var_group "build" {
 # to inherit these values and override some.
 environment "dev" {
   description = "Local builds."
+  provisioner = "ansible" # the quickstart templates stand in for Ansible with shell-local
   values = {
     environment = "dev"
     output_dir  = "output/dev"

@@ -218,6 +218,75 @@ type applier struct {
 	opts   Options
 	builds map[string]*plan.Build
 	sem    chan struct{}
+
+	// checked holds, per source, the result of checking its checkout
+	// before the first build that reads it.
+	checkMu sync.Mutex
+	checked map[string]*checkoutCheck
+}
+
+// checkoutCheck is the check of one source's checkout, done once.
+type checkoutCheck struct {
+	once sync.Once
+	err  error
+}
+
+// checkCheckouts makes sure every source checkout a build reads holds
+// exactly the locked commit, as the plan read it from git objects: at that
+// commit, with no local changes. Each checkout is checked once per apply,
+// after the source's own sync (the build runs after it).
+func (a *applier) checkCheckouts(ctx context.Context, b *plan.Build) error {
+	if a.opts.Git == nil {
+		return nil
+	}
+	cfg := a.opts.Workspace.Config
+	for _, name := range b.Sources {
+		src, pin := cfg.Sources[name], a.opts.Lock.Sources[name]
+		if src == nil || pin == nil {
+			continue
+		}
+		a.checkMu.Lock()
+		if a.checked == nil {
+			a.checked = map[string]*checkoutCheck{}
+		}
+		cc := a.checked[name]
+		if cc == nil {
+			cc = &checkoutCheck{}
+			a.checked[name] = cc
+		}
+		a.checkMu.Unlock()
+		cc.once.Do(func() {
+			dir := filepath.Join(cfg.Dir, filepath.FromSlash(src.Path))
+			head, err := a.opts.Git.Head(ctx, dir)
+			if err != nil {
+				cc.err = fmt.Errorf("source %s: %w", name, err)
+				return
+			}
+			if head != pin.Commit {
+				cc.err = fmt.Errorf("checkout %s is at %s, not at the locked commit %s the plan read; run hybrid sources sync %s, then plan again", src.Path, short(head), short(pin.Commit), name)
+				return
+			}
+			dirty, err := a.opts.Git.Dirty(ctx, dir)
+			if err != nil {
+				cc.err = fmt.Errorf("source %s: %w", name, err)
+				return
+			}
+			if len(dirty) > 0 {
+				cc.err = fmt.Errorf("checkout %s has local changes the plan did not read (%s); commit, stash or remove them", src.Path, strings.Join(dirty[:min(len(dirty), 5)], ", "))
+			}
+		})
+		if cc.err != nil {
+			return cc.err
+		}
+	}
+	return nil
+}
+
+func short(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
 }
 
 // node runs one change, holding a parallelism slot while it works.

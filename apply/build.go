@@ -24,6 +24,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	}
 	cfg := a.opts.Workspace.Config
 	img := b.Image
+	if err := a.checkCheckouts(ctx, b); err != nil {
+		return err
+	}
 
 	logRel := filepath.ToSlash(filepath.Join(cfg.Settings.Dirs.Logs, b.Env, img.Name,
 		a.opts.Now().UTC().Format("20060102T150405.000Z")+".log"))

@@ -43,6 +43,7 @@ type Config struct {
 	forEachBlocks map[string]hcl.Range
 
 	parser   *hclparse.Parser
+	files    Files
 	mu       sync.Mutex
 	varFiles map[string]*VarFile
 	attrs    attrCache
@@ -203,6 +204,23 @@ func (d *dupChecker) check(kind, name string, rng hcl.Range) hcl.Diagnostics {
 		Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique within each block type.", kind, name, first),
 		Subject:  rng.Ptr(),
 	}}
+}
+
+// Files reads workspace files by workspace-relative slash path; hybrid's
+// view of the workspace reads source directories from git objects at their
+// locked commits.
+type Files interface {
+	ReadFile(name string) ([]byte, error)
+}
+
+// SetFiles makes the var files the configuration names (other than
+// -var-file arguments) read through f instead of the local file system:
+// plans read var files inside a source at the commit the lockfile pins.
+// Call it before the first Render.
+func (c *Config) SetFiles(f Files) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files = f
 }
 
 // EvalContext is the context hybrid.hcl expressions are evaluated in: var.*,

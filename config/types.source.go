@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Source is a source block: a git repository hybrid checks out under
@@ -18,6 +19,10 @@ type Source struct {
 	Ref  string // branch, tag or full commit
 	// Path is the checkout directory, workspace-relative (sources/<name>).
 	Path string
+	// RebuildOnCommit makes the source's commit an input of every build
+	// whose template it holds: any new commit rebuilds them, even one
+	// that changes no file they read.
+	RebuildOnCommit bool
 
 	DeclRange hcl.Range
 	NameRange hcl.Range
@@ -30,6 +35,7 @@ type rawSource struct {
 	NameRange hcl.Range      `hcl:"name,label_range"`
 	URL       hcl.Expression `hcl:"url"`
 	Ref       hcl.Expression `hcl:"ref,optional"`
+	Rebuild   hcl.Expression `hcl:"rebuild_on_commit,optional"`
 	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
@@ -56,6 +62,22 @@ func decodeSource(raw *rawSource, dirs Directories) (*Source, hcl.Diagnostics) {
 	}
 	s.Ref, d = evalString(raw.Ref, nil, "source ref", DefaultRef)
 	diags = append(diags, d...)
+	if !isNull(raw.Rebuild) {
+		v, vd := raw.Rebuild.Value(nil)
+		diags = append(diags, vd...)
+		if !vd.HasErrors() {
+			if v.Type() != cty.Bool || !v.IsKnown() {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Incorrect attribute value type",
+					Detail:   "rebuild_on_commit must be true or false.",
+					Subject:  raw.Rebuild.Range().Ptr(),
+				})
+			} else {
+				s.RebuildOnCommit = v.True()
+			}
+		}
+	}
 	return s, diags
 }
 

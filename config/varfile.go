@@ -45,7 +45,13 @@ func (c *Config) readVarFile(path string, external bool) (*VarFile, hcl.Diagnost
 			}}
 		}
 	}
-	src, err := os.ReadFile(abs)
+	var src []byte
+	var err error
+	if c.files != nil && !external {
+		src, err = c.files.ReadFile(path)
+	} else {
+		src, err = os.ReadFile(abs)
+	}
 	if err != nil {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,

@@ -89,6 +89,25 @@ func Update(old *File, req Requirements, in Inputs, up Upgrade) (*File, hcl.Diag
 	return next, diags
 }
 
+// UpdateSources computes only the source pins Update would write, by name:
+// what "hybrid lock" resolves and fetches first, so that it can read the
+// templates at the commits it is about to pin.
+func UpdateSources(old *File, reqs []SourceRequirement, resolve func(name, url, ref string) (string, error), up Upgrade) (map[string]*Source, hcl.Diagnostics) {
+	if old == nil {
+		old = &File{}
+	}
+	out := map[string]*Source{}
+	var diags hcl.Diagnostics
+	for _, r := range uniqueSources(reqs) {
+		s, d := updateSource(old.Sources[r.Name], r, resolve, up.selects(r.Name))
+		diags = append(diags, d...)
+		if s != nil {
+			out[s.Name] = s
+		}
+	}
+	return out, diags
+}
+
 func checkUpgradeNames(req Requirements, up Upgrade) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, n := range up.Names {

@@ -35,6 +35,8 @@ type Tree struct {
 type Hasher struct {
 	root  string
 	cache *StatCache
+	// files, when set, serves source directories from git objects.
+	files *Files
 
 	mu    sync.Mutex
 	trees map[string]*treeCall
@@ -43,6 +45,15 @@ type Hasher struct {
 // NewHasher returns a Hasher for the workspace root; cache may be nil.
 func NewHasher(root string, cache *StatCache) *Hasher {
 	return &Hasher{root: root, cache: cache, trees: map[string]*treeCall{}}
+}
+
+// NewHasherFor returns a Hasher reading through the workspace view files:
+// source directories are digested from git objects at their locked
+// commits, everything else from disk through cache (which may be nil).
+func NewHasherFor(files *Files, cache *StatCache) *Hasher {
+	h := NewHasher(files.Root(), cache)
+	h.files = files
+	return h
 }
 
 // Digests of tree entries that are not regular files.
@@ -59,7 +70,7 @@ const (
 // file they point to ("not-a-file" for a directory).
 func (h *Hasher) Dir(rel string) (*Tree, error) {
 	return h.memo("dir:"+rel, func() ([]entry, error) {
-		return h.walk(rel, nil)
+		return h.list(rel, nil)
 	})
 }
 
@@ -67,7 +78,7 @@ func (h *Hasher) Dir(rel string) (*Tree, error) {
 // where ** matches any number of directories.
 func (h *Hasher) Glob(pattern string) (*Tree, error) {
 	return h.memo("glob:"+pattern, func() ([]entry, error) {
-		return h.walk(globBase(pattern), func(rel string) bool { return matchGlob(pattern, rel) })
+		return h.list(globBase(pattern), func(rel string) bool { return matchGlob(pattern, rel) })
 	})
 }
 
@@ -79,9 +90,91 @@ func (h *Hasher) Files(paths ...string) (*Tree, error) {
 		out := make([]entry, len(paths))
 		for i, p := range paths {
 			out[i] = entry{rel: p, unstated: true}
+			if h.files == nil {
+				continue
+			}
+			if m, rest := h.files.resolve(path.Clean(p)); m != nil {
+				d, err := objectDigest(m, rest)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = entry{rel: p, digest: d}
+			}
 		}
 		return out, nil
 	})
+}
+
+// objectDigest is the digest of one path inside a source tree: the blob's,
+// "missing" or "not-a-file".
+func objectDigest(m *mount, rest string) (string, error) {
+	t, err := m.get()
+	if err != nil {
+		return "", err
+	}
+	d, err := t.Digest(rest)
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return digestMissing, nil
+	}
+	if fi, serr := t.Stat(rest); serr == nil && !fi.Mode().IsRegular() {
+		return digestNotAFile, nil
+	}
+	return "", err
+}
+
+// list returns the files under base that keep accepts: from git objects
+// inside a source, from disk elsewhere, and from both for a directory that
+// holds source directories (whose checkouts on disk are not read).
+func (h *Hasher) list(base string, keep func(rel string) bool) ([]entry, error) {
+	base = path.Clean(base)
+	if h.files == nil {
+		return h.walk(base, keep, nil)
+	}
+	if m, rest := h.files.resolve(base); m != nil {
+		return treeEntries(m, rest, keep)
+	}
+	below := h.files.mountsUnder(base)
+	skip := map[string]bool{}
+	for _, m := range below {
+		skip[m.prefix] = true
+	}
+	out, err := h.walk(base, keep, skip)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range below {
+		more, err := treeEntries(m, ".", keep)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
+	return out, nil
+}
+
+// treeEntries lists a source tree's files under rest, as workspace paths.
+func treeEntries(m *mount, rest string, keep func(rel string) bool) ([]entry, error) {
+	t, err := m.get()
+	if err != nil {
+		return nil, err
+	}
+	list, err := t.Walk(rest)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]entry, 0, len(list))
+	for _, e := range list {
+		rel := m.prefix + "/" + e.Path
+		if keep != nil && !keep(rel) {
+			continue
+		}
+		out = append(out, entry{rel: rel, digest: e.Digest})
+	}
+	return out, nil
 }
 
 // entry is a file a listing found, usually with its stat already taken.
@@ -120,6 +213,28 @@ func (h *Hasher) memo(key string, list func() ([]entry, error)) (*Tree, error) {
 		return nil, err
 	}
 	return c.tree, nil
+}
+
+// derived computes a tree made of other trees once per Hasher under key,
+// even when several goroutines ask for it at the same time.
+func (h *Hasher) derived(key string, compute func() (*Tree, error)) (*Tree, error) {
+	h.mu.Lock()
+	if c, ok := h.trees[key]; ok {
+		h.mu.Unlock()
+		<-c.done
+		return c.tree, c.err
+	}
+	c := &treeCall{done: make(chan struct{})}
+	h.trees[key] = c
+	h.mu.Unlock()
+	defer close(c.done)
+	c.tree, c.err = compute()
+	if c.err != nil {
+		h.mu.Lock()
+		delete(h.trees, key)
+		h.mu.Unlock()
+	}
+	return c.tree, c.err
 }
 
 // treeCall is one tree being computed, or computed.
@@ -166,7 +281,7 @@ func TreeDigest(files map[string]string) string {
 // its stat. Directories are read on all CPUs, and each file is stat'ed
 // relative to its open directory, which costs the kernel far less than
 // resolving its whole path again.
-func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) {
+func (h *Hasher) walk(base string, keep func(rel string) bool, skip map[string]bool) ([]entry, error) {
 	base = path.Clean(base)
 	abs := h.abs(base)
 	fi, err := os.Stat(abs)
@@ -191,7 +306,7 @@ func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) 
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{keep: keep, realRoot: realRoot, pending: 1, queue: []dirJob{{abs: abs, rel: base}}}
+	w := &walker{keep: keep, skip: skip, realRoot: realRoot, pending: 1, queue: []dirJob{{abs: abs, rel: base}}}
 	w.cond = sync.NewCond(&w.mu)
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -214,6 +329,9 @@ func (h *Hasher) walk(base string, keep func(rel string) bool) ([]entry, error) 
 // walker shares the directories still to read among goroutines.
 type walker struct {
 	keep func(rel string) bool
+	// skip holds directories not to read (source checkouts, which are
+	// read from git objects instead).
+	skip map[string]bool
 	// realRoot is the workspace root with its symlinks resolved: a linked
 	// directory is followed only when it leads inside it.
 	realRoot string
@@ -303,7 +421,7 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 		typ := e.Type()
 		switch {
 		case typ.IsDir():
-			if name != gitDirName {
+			if name != gitDirName && !w.skip[rel] {
 				*dirs = append(*dirs, dirJob{abs: job.abs + string(filepath.Separator) + name, rel: rel, above: above})
 			}
 			continue

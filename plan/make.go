@@ -18,6 +18,7 @@ import (
 	"github.com/hybridcore/hybrid/graph"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/state"
+	"github.com/hybridcore/hybrid/templates"
 )
 
 // SourceInspector reads a git checkout, so a plan can see drift: a checkout
@@ -104,7 +105,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		gone = append(gone, addr)
 	}
 
-	keep, d := selectTargets(g, nodes, gone, opts.Targets)
+	keep, targeted, d := selectTargets(g, nodes, gone, opts.Targets)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
@@ -122,33 +123,35 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	if err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
-	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g}
+	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g, targeted: targeted}
 	pl.prefetchTrees(order, keep)
+	// Renders and builds first, in dependency order; then sources, whose
+	// checkouts only need to move when a build that reads them will run.
+	var srcNodes []*node
 	for _, v := range order {
 		n := v.(*node)
 		if !keep[n.addr] {
 			continue
 		}
+		if n.typ == TypeSource {
+			srcNodes = append(srcNodes, n)
+			continue
+		}
 		var c *Change
 		var d hcl.Diagnostics
 		switch n.typ {
-		case TypeSource:
-			c, d = pl.source(ctx, n)
 		case TypeRender:
 			c, d = pl.render(n)
 		case TypeBuild:
 			c, d = pl.build(n)
 		}
 		diags = append(diags, d...)
-		if c == nil {
-			continue
-		}
-		for _, dep := range g.DependenciesOf(n) {
-			c.DependsOn = append(c.DependsOn, dep.Name())
-		}
-		sort.Strings(c.DependsOn)
-		n.change = c
-		p.Changes = append(p.Changes, c)
+		pl.add(p, n, c)
+	}
+	for _, n := range srcNodes {
+		c, d := pl.source(ctx, n)
+		diags = append(diags, d...)
+		pl.add(p, n, c)
 	}
 	for _, addr := range gone {
 		if keep[addr] {
@@ -228,9 +231,9 @@ func (ws *Workspace) desiredGraph(envs []string) (*graph.Graph, map[string]*node
 }
 
 // selectTargets returns the addresses in scope: everything, or the targets
-// and all they depend on.
-func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []string) (map[string]bool, hcl.Diagnostics) {
-	keep := map[string]bool{}
+// and all they depend on; and the addresses a target names itself.
+func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []string) (keep, targeted map[string]bool, diags hcl.Diagnostics) {
+	keep, targeted = map[string]bool{}, map[string]bool{}
 	if len(targets) == 0 {
 		for addr := range nodes {
 			keep[addr] = true
@@ -238,9 +241,8 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 		for _, addr := range gone {
 			keep[addr] = true
 		}
-		return keep, nil
+		return keep, targeted, nil
 	}
-	var diags hcl.Diagnostics
 	var roots []graph.Vertex
 	for _, t := range targets {
 		if _, err := path.Match(t, ""); err != nil {
@@ -251,6 +253,7 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 		for addr, n := range nodes {
 			if ok, _ := path.Match(t, addr); ok {
 				roots = append(roots, n)
+				targeted[addr] = true
 				matched = true
 			}
 		}
@@ -271,7 +274,7 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 	for _, v := range g.TransitiveDependencies(roots...) {
 		keep[v.Name()] = true
 	}
-	return keep, diags
+	return keep, targeted, diags
 }
 
 func inEnvs(addr string, envs []string) bool {
@@ -297,8 +300,44 @@ type planner struct {
 	st    *state.State
 	nodes map[string]*node
 	g     *graph.Graph
+	// targeted holds the addresses a -target names itself.
+	targeted map[string]bool
 }
 
+// add records a node's change with the nodes it runs after.
+func (pl *planner) add(p *Plan, n *node, c *Change) {
+	if c == nil {
+		return
+	}
+	for _, dep := range pl.g.DependenciesOf(n) {
+		c.DependsOn = append(c.DependsOn, dep.Name())
+	}
+	sort.Strings(c.DependsOn)
+	n.change = c
+	p.Changes = append(p.Changes, c)
+}
+
+// checkoutNeeded reports whether a source's checkout must be at its locked
+// commit in this apply: a build that reads it will run, or a -target
+// names the source itself. Plans read sources from git objects, so a
+// checkout matters only to the packer runs that read it.
+func (pl *planner) checkoutNeeded(n *node) (bool, string) {
+	if pl.targeted[n.addr] {
+		return true, "targeted"
+	}
+	for _, dep := range pl.g.DependentsOf(n) {
+		d := dep.(*node)
+		if d.typ == TypeBuild && d.change != nil && (d.change.Action == Create || d.change.Action == Update) {
+			return true, d.addr
+		}
+	}
+	return false, ""
+}
+
+// source plans a source's checkout. The checkout is moved to the locked
+// commit only when a build that reads it will run (or a -target names it);
+// otherwise the change is a no-op whose Note says how the checkout differs
+// from the lock, since nothing this apply runs reads it.
 func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostics) {
 	cfg := pl.ws.Config
 	src := cfg.Sources[n.source]
@@ -309,48 +348,67 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 	if rec != nil {
 		c.Before = rec.Commit
 	}
+	var reasons []Reason
+	action := NoOp
 	dir := filepath.Join(cfg.Dir, filepath.FromSlash(src.Path))
 	_, statErr := os.Stat(dir)
 	switch {
-	case rec == nil:
-		c.Action = Create
-		c.Reasons = append(c.Reasons, Reason{Kind: ReasonNew, Input: n.addr, After: short(pin.Commit),
-			Message: fmt.Sprintf("never synced: check out %s at %s", src.Path, short(pin.Commit))})
-	case rec.Commit != pin.Commit:
-		c.Action = Update
-		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceCommit, Input: n.addr, Before: short(rec.Commit), After: short(pin.Commit),
-			Message: fmt.Sprintf("lock pins %s -> %s", short(rec.Commit), short(pin.Commit))})
-	}
-	if statErr != nil {
+	case statErr != nil:
+		action = Create
 		if rec != nil {
-			c.Action = Update
-			c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(rec.Commit),
-				Message: fmt.Sprintf("checkout %s is missing", src.Path)})
+			action = Update
 		}
-		return c, nil
+		reasons = append(reasons, Reason{Kind: ReasonNew, Input: n.addr, After: short(pin.Commit),
+			Message: fmt.Sprintf("not checked out: check out %s at %s", src.Path, short(pin.Commit))})
+	case rec != nil && rec.Commit != pin.Commit:
+		action = Update
+		reasons = append(reasons, Reason{Kind: ReasonSourceCommit, Input: n.addr, Before: short(rec.Commit), After: short(pin.Commit),
+			Message: fmt.Sprintf("lock pins %s -> %s", short(rec.Commit), short(pin.Commit))})
+	case rec == nil:
+		action = Create
+		reasons = append(reasons, Reason{Kind: ReasonNew, Input: n.addr, After: short(pin.Commit),
+			Message: fmt.Sprintf("never synced: check out %s at %s", src.Path, short(pin.Commit))})
 	}
-	if pl.opts.Git == nil {
-		return c, nil
-	}
-	head, err := pl.opts.Git.Head(ctx, dir)
-	if err != nil {
-		return c, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read source checkout",
-			Detail: fmt.Sprintf("%s: %v. Remove the directory to let hybrid check it out again.", src.Path, err)}}
-	}
-	if head != pin.Commit && rec != nil && rec.Commit == pin.Commit {
-		c.Action = Update
-		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(head), After: short(pin.Commit),
-			Message: fmt.Sprintf("checkout %s is at %s, not the locked %s", src.Path, short(head), short(pin.Commit))})
-	}
-	dirty, err := pl.opts.Git.Dirty(ctx, dir)
-	if err == nil && len(dirty) > 0 {
-		if c.Action == NoOp {
-			c.Action = Update
+	var diags hcl.Diagnostics
+	if statErr == nil && pl.opts.Git != nil {
+		head, err := pl.opts.Git.Head(ctx, dir)
+		if err != nil {
+			return c, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read source checkout",
+				Detail: fmt.Sprintf("%s: %v. Remove the directory to let hybrid check it out again.", src.Path, err)}}
 		}
-		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSourceDirty, Input: src.Path,
-			Message: fmt.Sprintf("checkout %s has local changes (%s); apply will refuse to touch it until they are committed, stashed or removed", src.Path, listSome(dirty, 5))})
+		if head != pin.Commit && (rec == nil || rec.Commit == pin.Commit) {
+			if action == NoOp {
+				action = Update
+			}
+			reasons = append(reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(head), After: short(pin.Commit),
+				Message: fmt.Sprintf("checkout %s is at %s, not the locked %s", src.Path, orNone(short(head)), short(pin.Commit))})
+		}
+		dirty, err := pl.opts.Git.Dirty(ctx, dir)
+		if err == nil && len(dirty) > 0 {
+			if action == NoOp {
+				action = Update
+			}
+			reasons = append(reasons, Reason{Kind: ReasonSourceDirty, Input: src.Path,
+				Message: fmt.Sprintf("checkout %s has local changes (%s); apply will refuse to touch it until they are committed, stashed or removed", src.Path, listSome(dirty, 5))})
+		}
 	}
-	return c, nil
+	if action == NoOp {
+		return c, diags
+	}
+	needed, by := pl.checkoutNeeded(n)
+	if !needed {
+		msgs := make([]string, len(reasons))
+		for i, r := range reasons {
+			msgs[i] = r.Message
+		}
+		c.Note = fmt.Sprintf("%s; no build that reads it runs now, so the checkout stays as it is (hybrid sources sync %s moves it)", strings.Join(msgs, "; "), n.source)
+		return c, diags
+	}
+	c.Action, c.Reasons = action, reasons
+	if by != "targeted" {
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonNeededBy, Input: by, Message: fmt.Sprintf("%s reads it", by)})
+	}
+	return c, diags
 }
 
 func (pl *planner) render(n *node) (*Change, hcl.Diagnostics) {
@@ -440,12 +498,17 @@ func variableDiff(before, after map[string]string) []Reason {
 	return out
 }
 
+// FingerprintFormat versions what a build's fingerprint covers. A build
+// recorded under another format is rebuilt once, with one reason saying
+// so, rather than with a reason per input whose meaning changed.
+const FingerprintFormat = "2"
+
 func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	b := n.build
 	cfg := pl.ws.Config
 	img := b.Image
 	c := &Change{Address: n.addr, Type: TypeBuild, Env: b.Env, Image: img.Name,
-		Inputs: map[string]string{}, Trees: map[string]map[string]string{}}
+		Inputs: map[string]string{"format": FingerprintFormat}, Trees: map[string]map[string]string{}}
 	tree := func(name string, t *Tree, err error) error {
 		if err != nil {
 			return err
@@ -456,8 +519,36 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	}
 	h := pl.opts.Hasher
 	var errs []error
-	t, err := h.Dir(img.Template)
+	// The packer files packer loads from the template directory.
+	t, err := h.Files(templateFiles(b.Template)...)
 	errs = append(errs, tree("template", t, err))
+	// What the build's blocks read, once evaluated for this build: each
+	// file or directory an input of its own, so builds share the digests
+	// of what they read in common and a change names the file.
+	for _, in := range b.Eval.Inputs {
+		if in.Kind == templates.InputGlob {
+			t, err := h.Glob(in.Path)
+			errs = append(errs, tree("glob:"+in.Path, t, err))
+			continue
+		}
+		t, err := h.Files(in.Path)
+		if err == nil && t.Files[in.Path] == digestNotAFile {
+			t, err := h.Dir(in.Path)
+			errs = append(errs, tree("read:"+in.Path, t, err))
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.Inputs["read:"+in.Path] = t.Files[in.Path]
+	}
+	if len(b.Eval.Widened) > 0 {
+		// Something the build reads is known only when it runs: the
+		// whole template directory stands for it.
+		t, err := h.Dir(img.Template)
+		errs = append(errs, tree("template_dir", t, err))
+	}
 	for _, in := range img.Inputs {
 		t, err := h.Glob(in.Path)
 		errs = append(errs, tree("inputs:"+in.Path, t, err))
@@ -479,9 +570,12 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	for _, name := range sortedKeys(b.Render.Sensitive) {
 		c.Inputs["sensitive:"+name] = sensitiveDigest(pl.st.Lineage, name, config.EnvValue(b.Render.Sensitive[name]))
 	}
-	for _, s := range b.Sources {
-		if pin := pl.opts.Lock.Sources[s]; pin != nil {
-			c.Inputs["source:"+s] = pin.Commit
+	// A source's commit is an input only where the build reads git
+	// metadata, or the source asks for it: otherwise a commit that
+	// changes nothing the build reads rebuilds nothing.
+	if s := cfg.SourceOf(img.Template); s != nil && (len(b.Eval.GitReads) > 0 || s.RebuildOnCommit) {
+		if pin := pl.opts.Lock.Sources[s.Name]; pin != nil {
+			c.Inputs["source:"+s.Name] = pin.Commit
 		}
 	}
 	if pl.opts.PackerVersion != "" {
@@ -519,7 +613,12 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	}
 	if rec.Fingerprint != c.After {
 		c.Action = Update
-		c.Reasons = append(c.Reasons, pl.inputReasons(b, rec, c, upstream)...)
+		if rec.Inputs["format"] != FingerprintFormat {
+			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: "format", Before: rec.Inputs["format"], After: FingerprintFormat,
+				Message: "recorded by an earlier hybrid, whose fingerprints covered whole template directories and source commits; rebuilt once to record what the build reads"})
+		} else {
+			c.Reasons = append(c.Reasons, pl.inputReasons(b, rec, c, upstream)...)
+		}
 	}
 	for _, a := range rec.Artifacts {
 		for _, f := range a.Files {
@@ -535,6 +634,33 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 		}
 	}
 	return c, nil
+}
+
+// templateFiles lists the files packer loads from a template directory:
+// its *.pkr.hcl and *.pkr.json files and its *.auto.pkrvars files.
+func templateFiles(t *templates.Template) []string {
+	return append(t.Files(), t.AutoVarFiles()...)
+}
+
+// readBy says which part of the build's template reads a file: the first
+// input that names it, a directory holding it, or a glob matching it.
+func readBy(b *Build, file string) string {
+	if b.Eval == nil {
+		return ""
+	}
+	for _, in := range b.Eval.Inputs {
+		hit := false
+		switch {
+		case in.Kind == templates.InputGlob:
+			hit = matchGlob(in.Path, file)
+		default:
+			hit = in.Path == file || strings.HasPrefix(file, in.Path+"/")
+		}
+		if hit && len(in.Reads) > 0 {
+			return in.Reads[0].String()
+		}
+	}
+	return ""
 }
 
 // inputReasons names every input whose digest differs from the state's.
@@ -555,7 +681,41 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 		kind, rest, _ := strings.Cut(name, ":")
 		switch kind {
 		case "template", "inputs", "provisioner":
-			out = append(out, pl.treeReasons(name, before, after, c.Trees[after])...)
+			out = append(out, pl.treeReasons(name, before, after, c.Trees[after], nil)...)
+		case "read", "glob":
+			note := func(f string) string {
+				if by := readBy(b, f); by != "" {
+					return "read by " + by
+				}
+				return ""
+			}
+			if _, isTree := c.Trees[after]; isTree || pl.st.Trees[before] != nil {
+				what := "directory " + rest
+				if kind == "glob" {
+					what = "files matching " + rest
+				}
+				out = append(out, pl.treeReasons(what, before, after, c.Trees[after], note)...)
+				continue
+			}
+			r := Reason{Kind: ReasonFile, Input: "file " + rest, Before: short(before), After: short(after)}
+			switch {
+			case before == "" || before == digestMissing:
+				r.Message = fmt.Sprintf("file %s added", rest)
+			case after == "" || after == digestMissing:
+				r.Message = fmt.Sprintf("file %s removed", rest)
+			default:
+				r.Message = fmt.Sprintf("file %s changed", rest)
+			}
+			if n := note(rest); n != "" {
+				r.Message += " (" + n + ")"
+			}
+			out = append(out, r)
+		case "template_dir":
+			why := ""
+			if len(b.Eval.Widened) > 0 {
+				why = "the whole template directory is read: " + b.Eval.Widened[0].String()
+			}
+			out = append(out, pl.treeReasons("template directory", before, after, c.Trees[after], func(string) string { return why })...)
 		case "var_file":
 			out = append(out, Reason{Kind: ReasonInput, Input: b.Render.Path, Before: short(before), After: short(after),
 				Message: fmt.Sprintf("rendered var file %s changes (see %s)", b.Render.Path, b.RenderAddress())})
@@ -569,8 +729,12 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 			}
 			out = append(out, Reason{Kind: ReasonSensitive, Input: "var " + rest, Before: maskIf(before), After: maskIf(after), Message: msg})
 		case "source":
+			why := "the source asks for it (rebuild_on_commit = true)"
+			if len(b.Eval.GitReads) > 0 {
+				why = "the template reads git metadata: " + b.Eval.GitReads[0].String()
+			}
 			out = append(out, Reason{Kind: ReasonSourceCommit, Input: "source." + rest, Before: short(before), After: short(after),
-				Message: fmt.Sprintf("source %s %s -> %s", rest, orNone(short(before)), orNone(short(after)))})
+				Message: fmt.Sprintf("source %s %s -> %s; %s", rest, orNone(short(before)), orNone(short(after)), why)})
 		case "packer":
 			out = append(out, Reason{Kind: ReasonPackerVersion, Input: "packer", Before: before, After: after,
 				Message: fmt.Sprintf("packer %s -> %s", orNone(before), orNone(after))})
@@ -595,8 +759,9 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 const maxFileReasons = 10
 
 // treeReasons names the files that changed in a tree input, from the
-// per-file digests state kept for the old tree.
-func (pl *planner) treeReasons(input, before, after string, now map[string]string) []Reason {
+// per-file digests state kept for the old tree; note, when set, adds why a
+// file is an input.
+func (pl *planner) treeReasons(input, before, after string, now map[string]string, note func(file string) string) []Reason {
 	what := strings.Replace(input, ":", " ", 1)
 	old, ok := pl.st.Trees[before]
 	if !ok || before == "" {
@@ -623,12 +788,17 @@ func (pl *planner) treeReasons(input, before, after string, now map[string]strin
 		}
 		r := Reason{Kind: ReasonFile, Input: "file " + f, Before: short(b), After: short(a)}
 		switch {
-		case b == "":
+		case b == "" || b == digestMissing:
 			r.Message = fmt.Sprintf("file %s added", f)
-		case a == "" || a == "missing":
+		case a == "" || a == digestMissing:
 			r.Message = fmt.Sprintf("file %s removed", f)
 		default:
 			r.Message = fmt.Sprintf("file %s changed", f)
+		}
+		if note != nil {
+			if n := note(f); n != "" {
+				r.Message += " (" + n + ")"
+			}
 		}
 		out = append(out, r)
 	}
@@ -730,7 +900,25 @@ func (pl *planner) prefetchTrees(order []graph.Vertex, keep map[string]bool) {
 			add("file:"+p, func() { h.Files(p) })
 			continue
 		}
-		add("dir:"+img.Template, func() { h.Dir(img.Template) })
+		tf := templateFiles(n.build.Template)
+		add("files:"+strings.Join(tf, "\x00"), func() { h.Files(tf...) })
+		if n.build.Eval != nil {
+			for _, in := range n.build.Eval.Inputs {
+				p := in.Path
+				if in.Kind == templates.InputGlob {
+					add("glob:"+p, func() { h.Glob(p) })
+				} else {
+					add("path:"+p, func() {
+						if t, err := h.Files(p); err == nil && t.Files[p] == digestNotAFile {
+							h.Dir(p)
+						}
+					})
+				}
+			}
+			if len(n.build.Eval.Widened) > 0 {
+				add("dir:"+img.Template, func() { h.Dir(img.Template) })
+			}
+		}
 		for _, in := range img.Inputs {
 			g := in.Path
 			add("glob:"+g, func() { h.Glob(g) })

@@ -91,6 +91,7 @@ const (
 	ReasonSourceDirty     = "source_dirty"     // the checkout has local changes
 	ReasonMissingArtifact = "missing_artifact" // an artifact file recorded in state is gone
 	ReasonRemoved         = "removed_from_config"
+	ReasonNeededBy        = "needed_by" // a build that reads the source's checkout will run
 )
 
 // Reason explains, for people and JSON consumers, one input that makes a
@@ -124,6 +125,9 @@ type Change struct {
 	Values map[string]string `json:"values,omitempty"`
 	// DependsOn lists the addresses this node runs after.
 	DependsOn []string `json:"depends_on"`
+	// Note says, for a no-op source, how its checkout differs from the
+	// lock although nothing this plan runs needs it moved.
+	Note string `json:"note,omitempty"`
 
 	// Trees holds the per-file digests of the tree inputs, by tree digest,
 	// for apply to record so a later plan can name the file that changed.
@@ -207,7 +211,7 @@ func (p *Plan) summarize() {
 
 // short abbreviates a digest or commit for reasons people read.
 func short(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
+	d = strings.TrimPrefix(strings.TrimPrefix(d, "sha256:"), "git:")
 	if len(d) > 12 {
 		return d[:12]
 	}

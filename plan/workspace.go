@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/provisioners"
 	"github.com/hybridcore/hybrid/sources"
@@ -28,10 +32,27 @@ type Workspace struct {
 	Config *config.Config
 	// Parser holds every file read, for printing diagnostics with snippets.
 	Parser *hclparse.Parser
+	// Lock is the lockfile as read (Missing when there is none), and
+	// LockDiags what reading it found wrong; LockDigest identifies its
+	// bytes.
+	Lock       *lock.File
+	LockDiags  hcl.Diagnostics
+	LockDigest string
+	// Files is the workspace as the plan reads it: sources at their
+	// locked commits from git objects, the rest from disk.
+	Files *Files
 	// Templates by workspace-relative template directory.
 	Templates map[string]*templates.Template
 	// Builds holds one entry per image per environment, sorted by address.
 	Builds []*Build
+}
+
+// Close ends the git processes the workspace's Files started.
+func (ws *Workspace) Close() error {
+	if ws == nil || ws.Files == nil {
+		return nil
+	}
+	return ws.Files.Close()
 }
 
 // Build is one image in one environment: what packer will be asked to do.
@@ -43,6 +64,9 @@ type Build struct {
 	Only   string
 	Stack  provisioners.Stack
 	Render *config.Render
+	// Eval is what the build reads, from evaluating its template with
+	// the render's values.
+	Eval *templates.Evaluation
 	// Sources names the git sources the build reads from, sorted.
 	Sources []string
 }
@@ -58,8 +82,10 @@ func (b *Build) RenderAddress() string { return "render." + b.Env + "." + b.Imag
 func (b *Build) CommandFiles(root string) []string {
 	var files []string
 	for _, f := range templates.CommandFiles(b.Template, nil) {
-		if rel, err := filepath.Rel(root, f); err == nil {
-			f = filepath.ToSlash(rel)
+		if filepath.IsAbs(f) {
+			if rel, err := filepath.Rel(root, f); err == nil {
+				f = filepath.ToSlash(rel)
+			}
 		}
 		files = append(files, f)
 	}
@@ -71,22 +97,30 @@ func (b *Build) CommandFiles(root string) []string {
 // the naming rule, that each image's build exists in its template, that
 // every template variable without default gets a value of the right type,
 // and that each provisioning stack has its assets. The Workspace is
-// returned as far as it could be built, even with errors.
+// returned as far as it could be built, even with errors. Close it when
+// done.
 func LoadWorkspace(dir string, in config.Inputs) (*Workspace, hcl.Diagnostics) {
 	return LoadWorkspaceWith(dir, in, LoadOptions{})
 }
 
 // LoadOptions adjust LoadWorkspace for commands that run before the sources
-// are checked out.
+// are fetched.
 type LoadOptions struct {
 	// SkipUnsynced leaves out, without an error, the images whose template
-	// lives in a source that is not checked out yet: hybrid lock and init
-	// pin and fetch sources before those templates can be read.
+	// lives in a source whose locked commit is not fetched yet: hybrid
+	// lock and init pin and fetch sources before those templates can be
+	// read.
 	SkipUnsynced bool
 	// OnConfig, when set, is called once hybrid.hcl decoded without errors,
 	// before the templates are read: a caller can start work that needs
 	// only the configuration, such as reading the state, in parallel.
 	OnConfig func(*config.Config)
+	// Commits, when set, are the source commits to read instead of the
+	// lockfile's: hybrid lock reads the commits it is about to pin.
+	Commits map[string]string
+	// Git reads the sources' git objects; nil finds git on PATH when a
+	// source is first read.
+	Git *sources.Git
 }
 
 // LoadWorkspaceWith is LoadWorkspace with options.
@@ -101,6 +135,8 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		opts.OnConfig(cfg)
 	}
 	diags = append(diags, checkSources(cfg)...)
+	ws.openFiles(opts)
+	cfg.SetFiles(ws.Files)
 	diags = append(diags, ws.loadTemplates(opts)...)
 	// Undeclared values are reported once per layer that sets them, not once
 	// per build: a shared var group would otherwise repeat for every image.
@@ -110,8 +146,9 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	}
 	undeclared := map[string]*unused{}
 
-	// Render every image in every environment on all CPUs, then merge the
-	// results in a fixed order so diagnostics and builds stay deterministic.
+	// Render and evaluate every image in every environment on all CPUs,
+	// then merge the results in a fixed order so diagnostics and builds
+	// stay deterministic.
 	type job struct {
 		b     *Build
 		diags hcl.Diagnostics
@@ -120,17 +157,23 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
 		tmpl := ws.Templates[img.Template]
-		if tmpl == nil {
+		if tmpl == nil || (opts.SkipUnsynced && !ws.varFilesReadable(img)) {
 			continue
 		}
-		ref, ok := tmpl.FindBuild(img.Only())
-		if !ok {
-			diags = append(diags, missingBuild(img, tmpl))
+		only := img.Only()
+		if ref, ok := tmpl.FindBuild(only); ok {
+			only = ref.PackerName()
+		} else if !tmpl.HasDynamicBuilds() {
+			diags = append(diags, missingBuild(img, tmpl, "", nil))
 			continue
 		}
 		for _, env := range cfg.ImageEnvironments(img) {
-			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: ref.PackerName()}})
+			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: only}})
 		}
+	}
+	packerVersion := ""
+	if ws.Lock != nil && ws.Lock.Packer != nil {
+		packerVersion = ws.Lock.Packer.Version
 	}
 	parallel(len(jobs), func(i int) {
 		j := jobs[i]
@@ -138,14 +181,25 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		img, env, tmpl := b.Image, b.Env, b.Template
 		declared := func(n string) bool { _, ok := tmpl.Variables[n]; return ok }
 		sensitive := func(n string) bool { return tmpl.Variables[n].Sensitive }
-		b.Stack = provisioners.Choose(cfg, img, env)
+		types := tmpl.ProvisionerTypes(b.Only)
+		b.Stack = provisioners.Choose(cfg, img, env, types)
 		r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, b.Stack, declared)}, sensitive, declared)
 		j.diags = append(j.diags, d...)
-		j.diags = append(j.diags, provisioners.Check(cfg, img, env, b.Stack, img.Template, declared)...)
+		j.diags = append(j.diags, provisioners.Check(cfg, img, env, b.Stack, img.Template, declared, types)...)
 		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
 		b.Render = r
+		b.Eval = tmpl.Evaluate(b.Only, templates.Scope{
+			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: fsutil.Rel(img.WorkingDir, img.Template),
+			WorkingDir: img.WorkingDir, Values: r.Values, PackerVersion: packerVersion,
+		})
+		if !b.Eval.Found {
+			j.diags = append(j.diags, missingBuild(img, tmpl, env, b.Eval))
+		} else {
+			b.Only = b.Eval.Build.PackerName()
+		}
 		b.Sources = ws.buildSources(b)
 	})
+	strictUses := map[string][]templates.SourceRef{}
 	for _, j := range jobs {
 		diags = append(diags, j.diags...)
 		r := j.b.Render
@@ -158,7 +212,13 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 			u.vars = appendUnique(u.vars, v)
 			u.images = appendUnique(u.images, j.b.Image.Name)
 		}
+		if j.b.Eval.Found && j.b.Image.Naming == config.NamingStrict {
+			strictUses[j.b.Image.Template] = append(strictUses[j.b.Image.Template], j.b.Eval.Build)
+		}
 		ws.Builds = append(ws.Builds, j.b)
+	}
+	for _, dir := range sortedKeys(strictUses) {
+		diags = append(diags, templates.CheckNamingOf(ws.Templates[dir], strictUses[dir], cfg.Settings.OSFamilies)...)
 	}
 	for _, origin := range sortedKeys(undeclared) {
 		u := undeclared[origin]
@@ -175,15 +235,91 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	return ws, diags
 }
 
-// loadTemplates reads each distinct template directory once and checks the
-// naming rule for templates that some strict image uses.
+// openFiles reads the lockfile and opens the workspace view: every source
+// the lockfile (or opts.Commits) pins is read from git objects at that
+// commit.
+func (ws *Workspace) openFiles(opts LoadOptions) {
+	cfg := ws.Config
+	path := filepath.Join(cfg.Dir, lock.DefaultFilename)
+	ws.Lock, ws.LockDiags = lock.ReadWith(ws.Parser, path)
+	if b, err := os.ReadFile(path); err == nil {
+		ws.LockDigest = Digest(b)
+	}
+	commits := map[string]string{}
+	if ws.Lock != nil {
+		for name, pin := range ws.Lock.Sources {
+			if s := cfg.Sources[name]; s != nil && pin.URL == s.URL && pin.Ref == s.Ref {
+				commits[name] = pin.Commit
+			}
+		}
+	}
+	for name, c := range opts.Commits {
+		commits[name] = c
+	}
+	dirs := map[string]string{}
+	for name, s := range cfg.Sources {
+		dirs[name] = s.Path
+	}
+	root := filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.Sources))
+	var gitOnce sync.Once
+	g := opts.Git
+	var gitErr error
+	open := func(ctx context.Context, name, commit string) (SourceTree, error) {
+		gitOnce.Do(func() {
+			if g == nil {
+				g, gitErr = sources.NewGit()
+			}
+		})
+		if gitErr != nil {
+			return nil, gitErr
+		}
+		gitDir, err := g.ObjectsFor(ctx, root, name, commit)
+		if err != nil {
+			return nil, err
+		}
+		t, err := g.OpenTree(ctx, gitDir, commit)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	ws.Files = NewFiles(context.Background(), cfg.Dir, dirs, commits, open)
+}
+
+// varFilesReadable reports whether every var file an image's layers name
+// inside a source can be read: commands that run before the sources are
+// fetched leave out the images whose var files they cannot read yet.
+func (ws *Workspace) varFilesReadable(img *config.Image) bool {
+	cfg := ws.Config
+	var refs []config.FileRef
+	refs = append(refs, img.VarFiles...)
+	for _, g := range img.VarGroups {
+		if vg := cfg.VarGroups[g.Name]; vg != nil {
+			refs = append(refs, vg.VarFiles...)
+		}
+	}
+	for _, env := range cfg.ImageEnvironments(img) {
+		for _, e := range cfg.EnvironmentChain(env) {
+			refs = append(refs, e.VarFiles...)
+		}
+	}
+	for _, f := range refs {
+		if cfg.SourceOf(f.Path) == nil {
+			continue
+		}
+		if _, err := ws.Files.Stat(f.Path); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// loadTemplates reads each distinct template directory once.
 func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	cfg := ws.Config
 	var diags hcl.Diagnostics
-	strict := map[string]bool{}
 	type load struct {
 		img   *config.Image
-		abs   string
 		tmpl  *templates.Template
 		files map[string]*hcl.File
 		diags hcl.Diagnostics
@@ -191,22 +327,19 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	var loads []*load
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
-		if img.Naming == config.NamingStrict {
-			strict[img.Template] = true
-		}
 		if _, seen := ws.Templates[img.Template]; seen {
 			continue
 		}
 		ws.Templates[img.Template] = nil
-		abs := filepath.Join(cfg.Dir, filepath.FromSlash(img.Template))
-		if opts.SkipUnsynced && !ws.sourceSynced(img.Template) {
+		fi, err := ws.Files.Stat(img.Template)
+		if err != nil && opts.SkipUnsynced && cfg.SourceOf(img.Template) != nil {
 			continue
 		}
-		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-			diags = append(diags, missingTemplateDir(cfg, img, err))
+		if err != nil || !fi.IsDir() {
+			diags = append(diags, ws.missingTemplateDir(img, err))
 			continue
 		}
-		loads = append(loads, &load{img: img, abs: abs})
+		loads = append(loads, &load{img: img})
 	}
 	// Parse the templates on all CPUs, each with its own parser (a parser
 	// is not safe for concurrent use), then add their files to the
@@ -214,7 +347,7 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	parallel(len(loads), func(i int) {
 		l := loads[i]
 		p := hclparse.NewParser()
-		l.tmpl, l.diags = templates.Load(p, l.abs)
+		l.tmpl, l.diags = templates.LoadFrom(p, ws.Files, l.img.Template)
 		l.files = p.Files()
 	})
 	for _, l := range loads {
@@ -233,43 +366,67 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 		}
 		ws.Templates[l.img.Template] = l.tmpl
 	}
-	for _, dir := range sortedKeys(ws.Templates) {
-		if tmpl := ws.Templates[dir]; tmpl != nil && strict[dir] {
-			diags = append(diags, templates.CheckNaming(tmpl, cfg.Settings.OSFamilies)...)
-		}
-	}
 	return diags
 }
 
-func missingTemplateDir(cfg *config.Config, img *config.Image, err error) *hcl.Diagnostic {
+func (ws *Workspace) missingTemplateDir(img *config.Image, err error) *hcl.Diagnostic {
+	cfg := ws.Config
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Template directory not found",
 		Detail:   fmt.Sprintf("Image %q points at %s, which is not a directory.", img.Name, img.Template),
 		Subject:  img.TemplateRange.Ptr(),
 	}
-	if s := cfg.SourceOf(img.Template); s != nil {
+	s := cfg.SourceOf(img.Template)
+	if s == nil {
+		return d
+	}
+	var nf *sources.NotFetchedError
+	switch {
+	case errors.As(err, &nf):
+		d.Summary = "Source not fetched"
+		d.Detail = fmt.Sprintf("Image %q uses a template in source %q: %v.", img.Name, s.Name, nf)
+	case ws.Lock == nil || ws.Lock.Sources[s.Name] == nil:
 		if _, serr := os.Stat(filepath.Join(cfg.Dir, filepath.FromSlash(s.Path))); serr != nil {
 			d.Summary = "Source not checked out"
-			d.Detail = fmt.Sprintf("Image %q uses a template in source %q, which is not checked out at %s yet. Run \"hybrid init\" to check out the sources.", img.Name, s.Name, s.Path)
+			d.Detail = fmt.Sprintf("Image %q uses a template in source %q, which is not locked nor checked out at %s yet. Run \"hybrid init\" to pin and fetch the sources.", img.Name, s.Name, s.Path)
 		}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		d.Summary = "Cannot read source"
+		d.Detail = fmt.Sprintf("Image %q uses a template in source %q: %v.", img.Name, s.Name, err)
+	default:
+		d.Detail = fmt.Sprintf("Image %q points at %s, which is not a directory at the locked commit %s of source %q.", img.Name, img.Template, shortCommit(ws.Lock.Sources[s.Name].Commit), s.Name)
 	}
 	return d
 }
 
-func missingBuild(img *config.Image, tmpl *templates.Template) *hcl.Diagnostic {
+// missingBuild reports an image whose build no build block starts: in
+// every environment (env empty, from the template as written), or in one
+// environment once the template is evaluated with its values.
+func missingBuild(img *config.Image, tmpl *templates.Template, env string, ev *templates.Evaluation) *hcl.Diagnostic {
 	var have []string
-	for _, ref := range tmpl.BuildSources() {
-		have = append(have, ref.PackerName())
+	if ev != nil {
+		have = ev.Builds
+	} else {
+		for _, ref := range tmpl.BuildSources() {
+			have = append(have, ref.PackerName())
+		}
 	}
 	list := "it has no build block using a source"
 	if len(have) > 0 {
 		list = "its builds are: " + strings.Join(have, ", ")
 	}
+	where := ""
+	if env != "" {
+		where = fmt.Sprintf(" with the values of environment %q", env)
+		if len(ev.Unresolved) > 0 {
+			list += fmt.Sprintf("; the sources of a build block are not known before the build (%s), so hybrid cannot tell which it starts", ev.Unresolved[0])
+		}
+	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Build not found in template",
-		Detail:   fmt.Sprintf("Image %q builds %q, but no build block in %s uses that source; %s.", img.Name, img.Only(), img.Template, list),
+		Detail:   fmt.Sprintf("Image %q builds %q, but%s no build block in %s uses that source; %s.", img.Name, img.Only(), where, img.Template, list),
 		Subject:  img.BuildRange.Ptr(),
 	}
 }
@@ -316,14 +473,8 @@ const UpstreamVariable = "hybrid_upstream"
 // set, which packer loads by itself.
 func autoVarNames(tmpl *templates.Template) map[string]bool {
 	out := map[string]bool{}
-	for _, f := range tmpl.AutoVarFiles() {
-		vf, diags := templates.ParseVarFile(nil, f)
-		if diags.HasErrors() {
-			continue
-		}
-		for n := range vf.Values {
-			out[n] = true
-		}
+	for n := range tmpl.AutoValues() {
+		out[n] = true
 	}
 	return out
 }
@@ -354,7 +505,8 @@ func originRange(r *config.Render, name string) hcl.Range {
 }
 
 // buildSources returns the sources a build reads from: its template,
-// working directory, var files, inputs and provisioner assets.
+// working directory, var files, inputs, provisioner assets and every path
+// its template reads.
 func (ws *Workspace) buildSources(b *Build) []string {
 	cfg := ws.Config
 	paths := []string{b.Image.Template, b.Image.WorkingDir}
@@ -367,6 +519,15 @@ func (ws *Workspace) buildSources(b *Build) []string {
 		paths = append(paths, globBase(in.Path))
 	}
 	paths = append(paths, provisioners.AssetDirs(b.Stack)...)
+	if b.Eval != nil {
+		for _, in := range b.Eval.Inputs {
+			p := in.Path
+			if in.Kind == templates.InputGlob {
+				p = globBase(p)
+			}
+			paths = append(paths, p)
+		}
+	}
 	var out []string
 	for _, p := range paths {
 		if s := cfg.SourceOf(p); s != nil {
@@ -483,16 +644,6 @@ func (ws *Workspace) LockRequirements() lock.Requirements {
 		req.Sources = append(req.Sources, lock.SourceRequirement{Name: s.Name, URL: s.URL, Ref: s.Ref, DeclRange: s.DeclRange})
 	}
 	return req
-}
-
-// sourceSynced reports whether the source holding p, if any, is checked out.
-func (ws *Workspace) sourceSynced(p string) bool {
-	s := ws.Config.SourceOf(p)
-	if s == nil {
-		return true
-	}
-	_, err := os.Stat(filepath.Join(ws.Config.Dir, filepath.FromSlash(s.Path), ".git"))
-	return err == nil
 }
 
 // parallel calls fn(0..n-1) on all CPUs and waits for every call.

@@ -22,19 +22,31 @@ func load(t *testing.T) *config.Config {
 
 func TestChoose(t *testing.T) {
 	cfg := load(t)
-	cases := []struct{ image, env, want string }{
-		{"linux", "dev", "ansible"},    // the default
-		{"linux", "prod", "puppet"},    // the environment's choice
-		{"linux", "bare", "none"},      // none: no stack at all
-		{"windows", "prod", "ansible"}, // the image's own choice beats the environment's
-		{"windows", "bare", "ansible"},
+	cases := []struct {
+		image, env string
+		types      []string
+		want       string
+		explicit   bool
+	}{
+		{"linux", "dev", []string{"shell", "ansible"}, "ansible", false}, // inferred from the template
+		{"linux", "dev", []string{"ansible-local", "puppet-masterless"}, "ansible", false},
+		{"linux", "dev", []string{"puppet-server"}, "puppet", false},
+		{"linux", "dev", []string{"shell", "powershell"}, "none", false}, // shell only: no stack
+		{"linux", "dev", nil, "none", false},
+		{"linux", "prod", []string{"ansible"}, "puppet", true}, // the environment's choice
+		{"linux", "bare", []string{"ansible"}, "none", true},   // none: no stack at all
+		{"windows", "prod", nil, "ansible", true},              // the image's own choice beats the environment's
+		{"windows", "bare", nil, "ansible", true},
 	}
 	for _, tc := range cases {
-		st := Choose(cfg, cfg.Images[tc.image], tc.env)
-		if st.Name != tc.want {
-			t.Errorf("Choose(%s, %s) = %s, want %s", tc.image, tc.env, st.Name, tc.want)
+		st := Choose(cfg, cfg.Images[tc.image], tc.env, tc.types)
+		if st.Name != tc.want || st.Explicit != tc.explicit {
+			t.Errorf("Choose(%s, %s, %v) = %s (explicit %v), want %s (explicit %v)", tc.image, tc.env, tc.types, st.Name, st.Explicit, tc.want, tc.explicit)
 		}
-		if (st.Provisioner == nil) != (tc.want == "none") {
+		// The test workspace has templates/ansible only: an inferred
+		// puppet stack has no assets to read.
+		wantAssets := tc.want == "ansible" || (tc.want == "puppet" && tc.explicit)
+		if (st.Provisioner != nil) != wantAssets {
 			t.Errorf("Choose(%s, %s): provisioner %v for stack %s", tc.image, tc.env, st.Provisioner, st.Name)
 		}
 	}
@@ -57,7 +69,7 @@ func TestToggles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := Toggles(cfg, Choose(cfg, cfg.Images["linux"], tc.env), tc.declared)
+			l := Toggles(cfg, Choose(cfg, cfg.Images["linux"], tc.env, []string{"ansible"}), tc.declared)
 			if l.Name != LayerName {
 				t.Errorf("layer name %q", l.Name)
 			}
@@ -71,22 +83,45 @@ func TestToggles(t *testing.T) {
 func TestCheck(t *testing.T) {
 	cfg := load(t)
 	all := func(string) bool { return true }
+	none := func(string) bool { return false }
 	img := cfg.Images["linux"]
-	if d := Check(cfg, img, "dev", Choose(cfg, img, "dev"), img.Template, all); d.HasErrors() {
+	ansible := []string{"ansible"}
+	if d := Check(cfg, img, "dev", Choose(cfg, img, "dev", ansible), img.Template, all, ansible); d.HasErrors() {
 		t.Errorf("ansible with its playbook present: %v", d)
 	}
-	d := Check(cfg, img, "prod", Choose(cfg, img, "prod"), img.Template, all)
+	d := Check(cfg, img, "prod", Choose(cfg, img, "prod", ansible), img.Template, all, ansible)
 	if !d.HasErrors() || d[0].Summary != "Missing puppet asset" || !strings.Contains(d[0].Detail, "templates/puppet/manifests/site.pp") {
-		t.Errorf("puppet without its manifest: %v, want an error naming templates/puppet/manifests/site.pp", d)
+		t.Errorf("puppet chosen without its manifest: %v, want an error naming templates/puppet/manifests/site.pp", d)
 	}
-	d = Check(cfg, img, "dev", Choose(cfg, img, "dev"), img.Template, func(string) bool { return false })
-	if !d.HasErrors() || d[0].Summary != "Template does not declare the provisioner toggle" || !strings.Contains(d[0].Detail, `"enable_ansible"`) {
-		t.Errorf("template without the toggle: %v", d)
+	if d := Check(cfg, img, "dev", Choose(cfg, img, "dev", ansible), img.Template, none, ansible); len(d) != 0 {
+		t.Errorf("an inferred stack needs no toggle: %v", d)
 	}
-	if d := Check(cfg, img, "bare", Choose(cfg, img, "bare"), img.Template, nil); len(d) != 0 {
+	win := cfg.Images["windows"]
+	d = Check(cfg, win, "dev", Choose(cfg, win, "dev", []string{"shell"}), win.Template, none, []string{"shell"})
+	if !d.HasErrors() || d[0].Summary != "Template cannot run the chosen provisioning stack" || !strings.Contains(d[0].Detail, `"enable_ansible"`) {
+		t.Errorf("chosen stack the template cannot run: %v", d)
+	}
+	if d := Check(cfg, win, "dev", Choose(cfg, win, "dev", ansible), win.Template, none, ansible); len(d) != 0 {
+		t.Errorf("chosen stack the template has a provisioner for, without toggle: %v", d)
+	}
+	if d := Check(cfg, img, "bare", Choose(cfg, img, "bare", ansible), img.Template, nil, ansible); len(d) != 0 {
 		t.Errorf("stack none needs nothing, got %v", d)
 	}
-	if dirs := AssetDirs(Choose(cfg, img, "dev")); len(dirs) != 1 || dirs[0] != "templates/ansible" {
+	if dirs := AssetDirs(Choose(cfg, img, "dev", ansible)); len(dirs) != 1 || dirs[0] != "templates/ansible" {
 		t.Errorf("asset dirs %v", dirs)
+	}
+}
+
+func TestChooseInferredWithoutAssets(t *testing.T) {
+	cfg := load(t)
+	img := cfg.Images["linux"]
+	// Inferred puppet with hybrid's default settings, whose directory
+	// does not exist: no assets, no error.
+	st := Choose(cfg, img, "dev", []string{"puppet-masterless"})
+	if st.Name != "puppet" || st.Provisioner != nil {
+		t.Fatalf("Choose = %+v, want puppet without assets", st)
+	}
+	if d := Check(cfg, img, "dev", st, img.Template, nil, []string{"puppet-masterless"}); len(d) != 0 {
+		t.Errorf("Check: %v", d)
 	}
 }

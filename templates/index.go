@@ -157,3 +157,18 @@ func (t *Template) ProvisionerTypes(only string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// AutoValues returns the values the template's *.auto.pkrvars files set,
+// which packer loads by itself, by variable name.
+func (t *Template) AutoValues() map[string]cty.Value { return t.index().autoValues }
+
+// HasDynamicBuilds reports whether some build block's sources are known
+// only once the template is evaluated with a build's values.
+func (t *Template) HasDynamicBuilds() bool {
+	for _, b := range t.Builds {
+		if b.Dynamic {
+			return true
+		}
+	}
+	return false
+}

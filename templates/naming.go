@@ -121,3 +121,36 @@ func suggestName(name string, families []string) string {
 	}
 	return s
 }
+
+// CheckNamingOf checks the naming convention for the builds hybrid runs
+// only: the source block each use names, and the local name a build gives
+// it. Source blocks no image builds are not checked, so a repository's
+// other sources may be named as its authors like.
+func CheckNamingOf(t *Template, uses []SourceRef, families []string) hcl.Diagnostics {
+	if t == nil {
+		return nil
+	}
+	if len(families) == 0 {
+		families = DefaultFamilies
+	}
+	var diags hcl.Diagnostics
+	seen := map[string]bool{}
+	for _, ref := range uses {
+		if s, ok := t.Source(ref.Address()); ok && !seen["source:"+s.Address()] {
+			seen["source:"+s.Address()] = true
+			if err := CheckName(s.Name, families); err != nil {
+				diags = append(diags, namingDiag("Source name breaks the naming convention",
+					fmt.Sprintf("source %q %q", s.Type, s.Name), s.Type, s.Name, s.NameRange, families, err))
+			}
+		}
+		if ref.LocalName == "" || seen["local:"+ref.PackerName()] {
+			continue
+		}
+		seen["local:"+ref.PackerName()] = true
+		if err := CheckName(ref.LocalName, families); err != nil {
+			diags = append(diags, namingDiag("Build name breaks the naming convention",
+				fmt.Sprintf("the build of source.%s named %q", ref.Address(), ref.LocalName), ref.Type, ref.LocalName, ref.Range, families, err))
+		}
+	}
+	return diags
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -128,6 +127,9 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	if pd != nil && pd.unlock != nil {
 		defer pd.unlock()
 	}
+	if pd != nil {
+		defer pd.ws.Close()
+	}
 	files := map[string]*hcl.File(nil)
 	if pd != nil && pd.ws != nil {
 		files = pd.ws.Parser.Files()
@@ -206,7 +208,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
 	}
-	res, err := applyInPhases(ctx, opts, a, v, files)
+	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {
 		v.errorf("%v", err)
 		return 1
@@ -294,58 +296,4 @@ func (l loggingSink) NodeFinished(r apply.NodeResult) {
 		l.log.Info("node finished", attrs...)
 	}
 	l.Sink.NodeFinished(r)
-}
-
-// applyInPhases applies a plan. When sources must be synced first, the
-// templates, var files and assets the builds read change with the
-// checkouts, so hybrid syncs the sources, then loads the workspace again,
-// plans against the state as the syncs left it, and applies the rest: what
-// is recorded for each build is what it was built from.
-func applyInPhases(ctx context.Context, opts apply.Options, a *applyArgs, v *view, files map[string]*hcl.File) (*apply.Result, error) {
-	sync := &plan.Plan{}
-	*sync = *opts.Plan
-	sync.Changes = nil
-	for _, c := range opts.Plan.Changes {
-		if c.Type == plan.TypeSource && c.Action != plan.NoOp && c.Action != plan.Delete {
-			sync.Changes = append(sync.Changes, c)
-		}
-	}
-	if len(sync.Changes) == 0 {
-		return apply.Run(ctx, opts)
-	}
-	first := opts
-	first.Plan = sync
-	res1, err := apply.Run(ctx, first)
-	if err != nil || !res1.OK() {
-		return res1, err
-	}
-	ws, diags := plan.LoadWorkspace(".", a.Inputs)
-	var p *plan.Plan
-	if !diags.HasErrors() {
-		var d hcl.Diagnostics
-		p, d = planWorkspace(ctx, ws, opts.State.State(), planRequest{Inputs: a.Inputs, Targets: opts.Plan.Targets, Envs: opts.Plan.Envs})
-		diags = append(diags, d...)
-	}
-	if diags.HasErrors() {
-		v.diagnostics(ws.Parser.Files(), diags)
-		return res1, fmt.Errorf("the workspace cannot be planned after syncing its sources; the syncs are recorded, fix the problems above and run apply again")
-	}
-	second := opts
-	second.Workspace, second.Plan = ws, p
-	res2, err := apply.Run(ctx, second)
-	if res2 == nil {
-		return res1, err
-	}
-	synced := map[string]bool{}
-	for _, n := range res1.Nodes {
-		synced[n.Address] = true
-	}
-	merged := &apply.Result{Nodes: res1.Nodes}
-	for _, n := range res2.Nodes {
-		if !synced[n.Address] {
-			merged.Nodes = append(merged.Nodes, n)
-		}
-	}
-	sort.Slice(merged.Nodes, func(i, j int) bool { return merged.Nodes[i].Address < merged.Nodes[j].Address })
-	return merged, err
 }

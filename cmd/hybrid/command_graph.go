@@ -80,6 +80,7 @@ func (c *graphCommand) Run(args []string) int {
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	defer ws.Close()
 	if diags.HasErrors() {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1

@@ -79,6 +79,7 @@ func (c *imagesCommand) Run(args []string) int {
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	defer ws.Close()
 	if diags.HasErrors() {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1

@@ -102,6 +102,7 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		return ws, !diags.HasErrors()
 	}
 	ws, ok := load()
+	defer func() { ws.Close() }()
 	if !ok {
 		return 1
 	}
@@ -130,10 +131,12 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		v.errorf("%s cannot be read; fix it, or delete it and run hybrid init to pin everything again", lock.DefaultFilename)
 		return 1
 	}
-	// A new lockfile is written once, after the sync: templates inside the
-	// sources can only be read then, and they may require plugins and
-	// packer versions to pin. If init stops on the way, the pins made so
-	// far are written, so that the next run checks out the same commits.
+	// A new lockfile is written once, after the sync. hybrid lock's
+	// resolution fetches the pinned commits into the object store and
+	// reads the templates inside the sources there, so their plugins and
+	// packer versions are pinned too. If init stops on the way, the pins
+	// made so far are written, so that the next run checks out the same
+	// commits.
 	created, missing := lf.Missing, lf
 	writeNew := func() bool {
 		if err := writeLockfile(c.s, ws, missing, lf); err != nil {
@@ -143,8 +146,12 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		return true
 	}
 	if created {
-		next, diags := relock(ctx, ws, lf, lock.Upgrade{})
-		v.diagnostics(ws.Parser.Files(), diags)
+		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, lock.Upgrade{})
+		v.diagnostics(pinned.Parser.Files(), diags)
+		if pinned != ws {
+			ws.Close()
+			ws = pinned
+		}
 		if diags.HasErrors() {
 			return 1
 		}
@@ -163,20 +170,12 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 			}
 			return 1
 		}
-		if ws, ok = load(); !ok {
-			if created {
-				writeNew()
-			}
-			return 1
-		}
-		if created {
-			next, diags := relock(ctx, ws, lf, lock.Upgrade{})
-			v.diagnostics(ws.Parser.Files(), diags)
-			if diags.HasErrors() {
-				writeNew()
+		if !created {
+			// Every source is fetched now: read the templates inside them.
+			ws.Close()
+			if ws, ok = load(); !ok {
 				return 1
 			}
-			lf = next
 		}
 	}
 	if created {

@@ -117,6 +117,7 @@ func (c *lockCommand) Run(args []string) int {
 
 func (c *lockCommand) run(ctx context.Context, a *lockArgs, v *view) int {
 	ws, diags := plan.LoadWorkspaceWith(".", a.Inputs, plan.LoadOptions{SkipUnsynced: true})
+	defer ws.Close()
 	if diags.HasErrors() {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1
@@ -130,9 +131,12 @@ func (c *lockCommand) run(ctx context.Context, a *lockArgs, v *view) int {
 		return 1
 	}
 	up := lock.Upgrade{All: a.Upgrade && len(a.Names) == 0, Names: a.Names}
-	next, d := relock(ctx, ws, old, up)
+	next, pinned, d := relock(ctx, ws, a.Inputs, old, up)
+	if pinned != ws {
+		defer pinned.Close()
+	}
 	diags = append(diags, d...)
-	v.diagnostics(ws.Parser.Files(), diags)
+	v.diagnostics(pinned.Parser.Files(), diags)
 	if diags.HasErrors() {
 		return 1
 	}
@@ -175,28 +179,74 @@ func writeLockfile(s streams, ws *plan.Workspace, old, next *lock.File) error {
 // packerVersionTimeout bounds "packer version".
 const packerVersionTimeout = 30 * time.Second
 
-// relock computes the lockfile hybrid lock writes for the workspace: it
-// finds packer and its version, checks every template's required_version
-// against it, lists the installed plugins and resolves source refs with
-// git ls-remote, then hands all of it to lock.Update.
-func relock(ctx context.Context, ws *plan.Workspace, old *lock.File, up lock.Upgrade) (*lock.File, hcl.Diagnostics) {
+// relock computes the lockfile hybrid lock writes for the workspace. It
+// first pins the sources (resolving refs with git ls-remote where a pin is
+// made or moved) and fetches every pinned commit into the local object
+// store, which also proves that each pinned commit exists; then it reads
+// the workspace again at those commits, so templates inside the sources
+// count with what they hold at the new pins, never with an old checkout.
+// With the templates read, it finds packer and its version, checks every
+// template's required_version against it, lists the installed plugins and
+// hands all of it to lock.Update. It returns the workspace as read at the
+// new pins (ws itself when there are no sources); the caller closes it.
+func relock(ctx context.Context, ws *plan.Workspace, in config.Inputs, old *lock.File, up lock.Upgrade) (*lock.File, *plan.Workspace, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	req := ws.LockRequirements()
+	var resolve func(name, url, ref string) (string, error)
+	if len(req.Sources) > 0 {
+		g, err := sources.NewGit()
+		if err != nil {
+			return nil, ws, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to resolve and check out sources")...)
+		}
+		pins, d := lock.UpdateSources(old, req.Sources, func(name, url, ref string) (string, error) {
+			r, err := g.Resolve(ctx, url, ref)
+			return r.Commit, err
+		}, up)
+		diags = append(diags, d...)
+		if diags.HasErrors() {
+			return nil, ws, diags
+		}
+		root := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.Sources))
+		commits := map[string]string{}
+		for _, name := range sortedNames(pins) {
+			pin := pins[name]
+			if err := g.Store(root, name).Fetch(ctx, pin.URL, pin.Ref, pin.Commit); err != nil {
+				diags = append(diags, errDiag(fmt.Sprintf("Cannot fetch source %s at %s", name, shortCommit(pin.Commit)), err,
+					fmt.Sprintf("Check that commit %s is on ref %s of %s, or run \"hybrid lock -upgrade %s\" to pin the ref again", shortCommit(pin.Commit), pin.Ref, pin.URL, name))...)
+				continue
+			}
+			commits[name] = pin.Commit
+		}
+		if diags.HasErrors() {
+			return nil, ws, diags
+		}
+		next, d := plan.LoadWorkspaceWith(".", in, plan.LoadOptions{Commits: commits, Git: g})
+		if d.HasErrors() {
+			return nil, next, append(diags, d...)
+		}
+		ws, req = next, next.LockRequirements()
+		resolve = func(name, url, ref string) (string, error) {
+			if p := pins[name]; p != nil && p.URL == url && p.Ref == ref {
+				return p.Commit, nil
+			}
+			return "", fmt.Errorf("source %s was not pinned in the first pass", name)
+		}
+	}
 	needPacker := old == nil || old.Packer == nil || up.All
 
 	bin, found, err := installedPacker(ctx)
 	if err != nil && needPacker {
-		return nil, errDiag("Cannot find the packer version", err,
+		return nil, ws, errDiag("Cannot find the packer version", err,
 			"Install packer (hybrid is tested with 1.9.4) or set HYBRID_PACKER to its path, then run hybrid lock again")
 	}
 	if found != "" {
 		diags = append(diags, checkRequiredVersions(ws, found)...)
 		if diags.HasErrors() {
-			return nil, diags
+			return nil, ws, diags
 		}
 	}
 
-	in := lock.Inputs{PackerVersion: found, Plugins: map[string][]lock.InstalledPlugin{}}
+	lin := lock.Inputs{PackerVersion: found, Plugins: map[string][]lock.InstalledPlugin{}, ResolveSource: resolve}
 	if len(req.Plugins) > 0 {
 		dirs := lock.PluginDirs(bin, ws.Config.Dir)
 		for _, p := range req.Plugins {
@@ -206,25 +256,15 @@ func relock(ctx context.Context, ws *plan.Workspace, old *lock.File, up lock.Upg
 					"Check the plugin directories packer uses (PACKER_PLUGIN_PATH), then run hybrid lock again")...)
 				continue
 			}
-			in.Plugins[p.Source] = installed
+			lin.Plugins[p.Source] = installed
 		}
 		if diags.HasErrors() {
-			return nil, diags
+			return nil, ws, diags
 		}
 	}
-	if len(req.Sources) > 0 {
-		g, err := sources.NewGit()
-		if err != nil {
-			return nil, append(diags, errDiag("git not found", err, "Install git: hybrid uses it to resolve and check out sources")...)
-		}
-		in.ResolveSource = func(name, url, ref string) (string, error) {
-			r, err := g.Resolve(ctx, url, ref)
-			return r.Commit, err
-		}
-	}
-	next, d := lock.Update(old, req, in, up)
+	next, d := lock.Update(old, req, lin, up)
 	diags = append(diags, d...)
-	return next, diags
+	return next, ws, diags
 }
 
 // installedPacker returns the packer binary hybrid runs and the version it
@@ -267,4 +307,14 @@ func checkRequiredVersions(ws *plan.Workspace, found string) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// sortedNames returns a map's keys in order.
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
 }

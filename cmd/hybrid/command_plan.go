@@ -104,6 +104,7 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 	ws, p, diags := makePlan(ctx, "plan", planRequest{
 		Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout,
 	})
+	defer ws.Close()
 	files := map[string]*hcl.File(nil)
 	if ws != nil {
 		files = ws.Parser.Files()
@@ -221,7 +222,7 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 		opts.PackerVersion = lf.Packer.Version
 	}
 	cache := plan.LoadStatCache(statCachePath(ws))
-	opts.Hasher = plan.NewHasher(ws.Config.Dir, cache)
+	opts.Hasher = plan.NewHasherFor(ws.Files, cache)
 	if len(ws.Config.Sources) > 0 {
 		g, err := sources.NewGit()
 		if err != nil {

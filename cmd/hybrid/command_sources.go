@@ -107,6 +107,7 @@ func (c *sourcesSyncCommand) Run(args []string) int {
 
 func (c *sourcesSyncCommand) run(ctx context.Context, a *sourcesSyncArgs, v *view) int {
 	ws, diags := plan.LoadWorkspaceWith(".", a.Inputs, plan.LoadOptions{SkipUnsynced: true})
+	defer ws.Close()
 	if diags.HasErrors() {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1
@@ -212,6 +213,12 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 			break
 		}
 		s, pin := cfg.Sources[name], lf.Sources[name]
+		// The object store first: plans read the locked commit there.
+		if err := g.Store(root, name).Fetch(ctx, s.URL, s.Ref, pin.Commit); err != nil {
+			v.diagnostics(nil, syncErrorDiag(name, err))
+			out.failed = true
+			continue
+		}
 		res, err := g.Sync(ctx, root, sources.Source{Name: name, URL: s.URL, Ref: s.Ref, Commit: pin.Commit})
 		if err != nil {
 			v.diagnostics(nil, syncErrorDiag(name, err))
@@ -314,6 +321,8 @@ func syncErrorDiag(name string, err error) hcl.Diagnostics {
 		return errDiag(fmt.Sprintf("Locked commit of %s is not on its ref", addr), err, "")
 	case errors.As(err, &origin):
 		return errDiag(fmt.Sprintf("%s is a checkout of another repository", addr), err, "")
+	case errors.Is(err, sources.ErrRefNotFound):
+		return errDiag(fmt.Sprintf("Locked commit of %s not found", addr), err, "")
 	case errors.Is(err, context.Canceled):
 		return errDiag(fmt.Sprintf("Sync of %s interrupted", addr), err, fmt.Sprintf("Run hybrid sources sync %s again", name))
 	}

@@ -77,6 +77,7 @@ func (c *validateCommand) Run(args []string) int {
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	defer ws.Close()
 	if a.Packer && !diags.HasErrors() {
 		ctx, _, stop := signalContext(context.Background(), nil)
 		defer stop()

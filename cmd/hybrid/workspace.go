@@ -42,9 +42,13 @@ func lockfilePath(ws *plan.Workspace) string {
 	return filepath.Join(ws.Config.Dir, lock.DefaultFilename)
 }
 
-// readLockfile reads hybrid.lock.hcl (parsing through the workspace parser so
-// errors print with snippets) and returns it with the digest of its bytes.
+// readLockfile returns hybrid.lock.hcl as the workspace read it (through
+// the workspace parser, so errors print with snippets), with the digest of
+// its bytes.
 func readLockfile(ws *plan.Workspace) (*lock.File, string, hcl.Diagnostics) {
+	if ws.Lock != nil {
+		return ws.Lock, ws.LockDigest, ws.LockDiags
+	}
 	path := lockfilePath(ws)
 	f, diags := lock.ReadWith(ws.Parser, path)
 	digest := ""

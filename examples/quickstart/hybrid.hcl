@@ -25,6 +25,9 @@ variable "build_password" {
 # The provisioning stacks are left at their defaults: Ansible assets in
 # templates/ansible (entry playbook.yml, toggle enable_ansible) and Puppet
 # assets in templates/puppet (entry manifests/site.pp, toggle enable_puppet).
+# hybrid infers an image's stack from its template's provisioner blocks; these
+# templates use shell-local stand-ins for both stacks, so the environments say
+# which stack their images use.
 
 var_group "build" {
   var_files = ["vars/build.pkrvars.hcl.example"]
@@ -33,6 +36,7 @@ var_group "build" {
 
 environment "dev" {
   description = "Developer builds."
+  provisioner = "ansible"
   values = {
     environment = "dev"
     output_dir  = "output/dev"

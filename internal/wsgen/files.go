@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // fileSpec is one file to write: fixed content, or filler of a size.
@@ -187,7 +188,6 @@ func (l *layout) coreInputs() map[string][]byte {
 		if d.app {
 			continue
 		}
-		files[path.Join(d.path, d.base+".pkrvars.hcl.example")] = osVarFile(d)
 		for name, data := range dataFiles(d) {
 			files[path.Join(d.path, name)] = data
 		}
@@ -230,6 +230,12 @@ node default {
 // shared var files, each checkout's README, LICENSE and .gitignore.
 func (l *layout) otherFiles() map[string][]byte {
 	files := l.varFiles()
+	for _, d := range l.dirs {
+		if !d.app {
+			// Read only when an image names it in var_files.
+			files[path.Join(d.path, d.base+".pkrvars.hcl.example")] = osVarFile(d)
+		}
+	}
 	for p, data := range l.workspaceFiles() {
 		files[p] = data
 	}
@@ -246,22 +252,9 @@ func (l *layout) otherFiles() map[string][]byte {
 // path: the fixed files, then the filler sized so that the inputs total
 // the spec's bytes.
 func (l *layout) plan() ([]fileSpec, error) {
-	core := l.coreInputs()
-	fill := l.spec.Files - len(core)
+	fill := l.spec.Files - len(l.coreInputs())
 	if fill < 0 {
-		return nil, fmt.Errorf("files is %d, but the %d template directories alone hold %d input files; ask for at least that many", l.spec.Files, len(l.dirs), len(core))
-	}
-	var coreBytes int64
-	var out []fileSpec
-	for p, data := range core {
-		coreBytes += int64(len(data))
-		out = append(out, fileSpec{path: p, content: data, size: int64(len(data))})
-	}
-	for p, data := range l.otherFiles() {
-		if _, dup := core[p]; dup {
-			return nil, fmt.Errorf("internal error: %s generated twice", p)
-		}
-		out = append(out, fileSpec{path: p, content: data, size: int64(len(data))})
+		return nil, fmt.Errorf("files is %d, but the %d template directories alone hold %d input files; ask for at least that many", l.spec.Files, len(l.dirs), len(l.coreInputs()))
 	}
 	bs := l.buckets()
 	distribute(fill, bs)
@@ -291,6 +284,38 @@ func (l *layout) plan() ([]fileSpec, error) {
 			name := words[r.IntN(16)] + "-" + strconv.Itoa(i) + s.ext
 			filler = append(filler, fileSpec{path: path.Join(b.dir, s.sub(i/40), name), binary: s.binary})
 		}
+	}
+	// The templates name the subdirectories that received files, so the
+	// core files are made once the filler is placed.
+	byDir := map[string]*tmplDir{}
+	for _, d := range l.dirs {
+		byDir[d.path] = d
+	}
+	for _, f := range filler {
+		for dir := path.Dir(f.path); dir != "." && dir != "/"; dir = path.Dir(dir) {
+			if d := byDir[dir]; d != nil {
+				if d.filled == nil {
+					d.filled = map[string]bool{}
+				}
+				rel := strings.TrimPrefix(f.path, dir+"/")
+				first, _, _ := strings.Cut(rel, "/")
+				d.filled[first] = true
+				break
+			}
+		}
+	}
+	core := l.coreInputs()
+	var coreBytes int64
+	var out []fileSpec
+	for p, data := range core {
+		coreBytes += int64(len(data))
+		out = append(out, fileSpec{path: p, content: data, size: int64(len(data))})
+	}
+	for p, data := range l.otherFiles() {
+		if _, dup := core[p]; dup {
+			return nil, fmt.Errorf("internal error: %s generated twice", p)
+		}
+		out = append(out, fileSpec{path: p, content: data, size: int64(len(data))})
 	}
 	sizeFiller(filler, raw, l.spec.TotalBytes-coreBytes)
 	out = append(out, filler...)

@@ -48,14 +48,15 @@ func Generate(dir string, spec Spec) error {
 	if err := writeAll(dir, spec.Seed, files); err != nil {
 		return fmt.Errorf("generate workspace: %w", err)
 	}
-	if spec.Git {
-		for _, s := range l.sources {
-			commit, err := commitSource(filepath.Join(dir, filepath.FromSlash(s.dir())), s)
-			if err != nil {
-				return fmt.Errorf("generate workspace: source %s: %w", s.name, err)
-			}
-			s.commit = commit
+	// Each source is a git checkout with one commit (fixed author and
+	// date, so the same commit ID every time) that the lockfile pins:
+	// plans read sources from git objects at the locked commits.
+	for _, s := range l.sources {
+		commit, err := commitSource(filepath.Join(dir, filepath.FromSlash(s.dir())), s)
+		if err != nil {
+			return fmt.Errorf("generate workspace: source %s: %w", s.name, err)
 		}
+		s.commit = commit
 	}
 	if err := lock.Write(filepath.Join(dir, lock.DefaultFilename), l.lockFile()); err != nil {
 		return fmt.Errorf("generate workspace: %w", err)

@@ -115,6 +115,9 @@ type tmplDir struct {
 	app    bool   // a templates/apps/<platform> directory of derived images
 	base   string // file name stem: linux-ubuntu, windows-server, apps
 	images []*image
+	// filled holds the subdirectories that received filler files; the
+	// template sends them to the machine being built.
+	filled map[string]bool
 }
 
 // sourceNames are the packer sources the directory defines.

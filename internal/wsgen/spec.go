@@ -31,11 +31,6 @@ type Spec struct {
 	// reach the total exactly, or hold one byte each when the templates
 	// alone exceed it.
 	TotalBytes int64
-	// Git makes each source a git repository with one commit (fixed author
-	// and date, so the same commit ID every time) that the lockfile pins,
-	// so hybrid plan can inspect the checkouts. Without it the sources are
-	// plain directories and the lockfile pins made-up commits.
-	Git bool
 }
 
 // Default is the workspace of the plan benchmarks: 200 images in 5

@@ -2,6 +2,7 @@ package wsgen
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -92,6 +93,16 @@ locals {
 		b.WriteString("  notes               = \"Version: ${var.build_environment}. ${local.build_by} on ${local.build_date}.\"\n}\n")
 	}
 	fmt.Fprintf(&b, "\nbuild {\n  sources = [%s]\n", strings.Join(refs, ", "))
+	// The template's own directories (scripts, drivers, files, answer
+	// files...) go to the machine being built: every file in them is an
+	// input of the build.
+	var subdirs []string
+	for _, sd := range templateSubdirs(d) {
+		subdirs = append(subdirs, fmt.Sprintf("%q", "${path.root}/"+sd))
+	}
+	if len(subdirs) > 0 {
+		fmt.Fprintf(&b, "\n  provisioner \"file\" {\n    sources     = [%s]\n    destination = \"/tmp/packer-files/\"\n  }\n", strings.Join(subdirs, ", "))
+	}
 	b.WriteString(`
   provisioner "ansible" {
     user            = var.build_username
@@ -120,6 +131,24 @@ locals {
 }
 `)
 	return formatHCL(b.String())
+}
+
+// templateSubdirs are the subdirectories of a template directory that
+// hold files, sorted: its answer files and the filler placed in it.
+func templateSubdirs(d *tmplDir) []string {
+	seen := map[string]bool{}
+	if !d.app {
+		seen["data"] = true
+	}
+	for sd := range d.filled {
+		seen[sd] = true
+	}
+	out := make([]string, 0, len(seen))
+	for sd := range seen {
+		out = append(out, sd)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // osVarFile is the *.pkrvars.hcl.example an OS-version directory ships

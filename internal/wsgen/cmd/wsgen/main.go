@@ -3,7 +3,7 @@
 // input files of ~200 MB):
 //
 //	go run ./internal/wsgen/cmd/wsgen -out /tmp/big
-//	go run ./internal/wsgen/cmd/wsgen -out /tmp/small -small -git
+//	go run ./internal/wsgen/cmd/wsgen -out /tmp/small -small
 //	go run ./internal/wsgen/cmd/wsgen -out /tmp/ws -images 50 -envs 3 -files 2000 -mb 20
 package main
 
@@ -36,12 +36,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sources := fl.Int("sources", -1, "number of git sources")
 	files := fl.Int("files", -1, "number of input files")
 	mb := fl.Float64("mb", -1, "total size of the input files in MiB")
-	git := fl.Bool("git", false, "make each source a git repository with one commit, pinned in the lockfile")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
 	if *out == "" || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "Usage: wsgen -out DIR [-small] [-git] [-seed N] [-images N] [-derived PCT] [-envs N] [-sources N] [-files N] [-mb N]")
+		fmt.Fprintln(stderr, "Usage: wsgen -out DIR [-small] [-seed N] [-images N] [-derived PCT] [-envs N] [-sources N] [-files N] [-mb N]")
 		return 2
 	}
 	spec := def
@@ -57,7 +56,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 			*o.dst = o.v
 		}
 	}
-	spec.Git = *git
 	if *mb >= 0 {
 		spec.TotalBytes = int64(*mb * (1 << 20))
 	}
