@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -147,6 +149,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		a.builds[b.Address()] = b
 		a.builds[b.RenderAddress()] = b
 	}
+	if err := a.preflight(ctx); err != nil {
+		return nil, err
+	}
 	g := graph.New()
 	byAddr := map[string]vertex{}
 	for _, c := range opts.Plan.Changes {
@@ -219,6 +224,10 @@ type applier struct {
 	builds map[string]*plan.Build
 	sem    chan struct{}
 
+	// configsMu orders the writes of renders and the removals of
+	// forgotten ones in the configs directory.
+	configsMu sync.Mutex
+
 	// checked holds, per source, the result of checking its checkout
 	// before the first build that reads it.
 	checkMu sync.Mutex
@@ -229,6 +238,38 @@ type applier struct {
 type checkoutCheck struct {
 	once sync.Once
 	err  error
+}
+
+// preflight checks, before anything runs, the checkouts that builds of
+// this plan read and that no sync of this plan moves: each must hold
+// exactly the locked commit the plan read from git objects. A checkout
+// this plan syncs is checked by the sync itself.
+func (a *applier) preflight(ctx context.Context) error {
+	synced := map[string]bool{}
+	for _, c := range a.opts.Plan.Changes {
+		if c.Type == plan.TypeSource && (c.Action == plan.Create || c.Action == plan.Update) {
+			synced[c.Source] = true
+		}
+	}
+	for _, c := range a.opts.Plan.Changes {
+		if c.Type != plan.TypeBuild || (c.Action != plan.Create && c.Action != plan.Update) {
+			continue
+		}
+		b := a.builds[c.Address]
+		if b == nil {
+			continue
+		}
+		var unsynced []string
+		for _, s := range b.Sources {
+			if !synced[s] {
+				unsynced = append(unsynced, s)
+			}
+		}
+		if err := a.checkCheckouts(ctx, &plan.Build{Sources: unsynced}); err != nil {
+			return fmt.Errorf("%s reads a checkout that is not what the plan read: %w", c.Address, err)
+		}
+	}
+	return nil
 }
 
 // checkCheckouts makes sure every source checkout a build reads holds
@@ -341,7 +382,16 @@ func (a *applier) node(ctx context.Context, c *plan.Change) NodeResult {
 	return nr
 }
 
+// forget drops a node's entry from the state. A render's var file goes
+// with it (removeRender): hybrid wrote it, and nothing else reads it once
+// the render is gone. Nothing else is touched: checkouts, artifacts and
+// infrastructure stay.
 func (a *applier) forget(c *plan.Change) error {
+	if c.Type == plan.TypeRender {
+		if err := a.removeRender(c); err != nil {
+			return err
+		}
+	}
 	return a.opts.State.Update(func(s *state.State) error {
 		switch c.Type {
 		case plan.TypeSource:
@@ -354,6 +404,123 @@ func (a *applier) forget(c *plan.Change) error {
 		}
 		return nil
 	})
+}
+
+// removeRender removes the var file the state records for a render being
+// forgotten, when it is still there and still the bytes hybrid wrote, then
+// the env's directory under the configs directory if that left it empty.
+// A file edited since hybrid wrote it is left in place, and so is a
+// recorded path outside the configs directory (hybrid never writes renders
+// elsewhere; it refuses to delete anything else); the node's output says
+// so. Files are reached through an os.Root on the configs directory, so
+// no link leads a removal out of it. An error (a file that cannot be read
+// or removed) fails the node and keeps the state entry, so a later apply
+// tries again.
+func (a *applier) removeRender(c *plan.Change) error {
+	var rec state.Render
+	found := false
+	a.opts.State.View(func(s *state.State) {
+		if r := s.Renders[c.Address]; r != nil {
+			rec, found = *r, true
+		}
+	})
+	if !found || rec.Path == "" {
+		return nil
+	}
+	say := func(format string, args ...any) {
+		if a.opts.Sink != nil {
+			a.opts.Sink.Output(c.Address, fmt.Sprintf(format, args...))
+		}
+	}
+	cfg := a.opts.Workspace.Config
+	configs := path.Clean(cfg.Settings.Dirs.Configs)
+	rel, ok := withinDir(configs, rec.Path)
+	if !ok {
+		say("left %s in place: it is not inside the configs directory %s/, the only place hybrid removes renders from", rec.Path, configs)
+		return nil
+	}
+	a.configsMu.Lock()
+	defer a.configsMu.Unlock()
+	root, err := os.OpenRoot(filepath.Join(cfg.Dir, filepath.FromSlash(configs)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing left to remove
+	}
+	if err != nil {
+		return fmt.Errorf("cannot open the configs directory to remove %s: %w", rec.Path, err)
+	}
+	defer root.Close()
+	name := filepath.FromSlash(rel)
+	fi, err := root.Lstat(name)
+	if err == nil && !fi.Mode().IsRegular() {
+		say("left %s in place: it is not a file hybrid wrote (%s)", rec.Path, fileKind(fi.Mode()))
+		return nil
+	}
+	var b []byte
+	if err == nil {
+		b, err = root.ReadFile(name)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Already gone; its directory may still be empty.
+	case err != nil:
+		return fmt.Errorf("cannot read %s to remove it: %w", rec.Path, err)
+	case plan.Digest(b) != rec.Digest:
+		say("left %s in place: it was edited since hybrid wrote it (%s, recorded %s); delete it by hand if nothing needs it", rec.Path, shortDigest(plan.Digest(b)), shortDigest(rec.Digest))
+		return nil
+	default:
+		if err := root.Remove(name); err != nil {
+			return fmt.Errorf("cannot remove %s: %w", rec.Path, err)
+		}
+		say("removed %s", rec.Path)
+	}
+	if dir := path.Dir(rel); dir != "." {
+		// Remove refuses a directory that is not empty: other renders
+		// of the environment, or files someone put there, keep it.
+		if err := root.Remove(filepath.FromSlash(dir)); err == nil {
+			say("removed the empty directory %s/", path.Join(configs, dir))
+		}
+	}
+	return nil
+}
+
+// fileKind names a file mode that is not a regular file's.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
+}
+
+// shortDigest abbreviates "sha256:<hex>" as plan's reasons do.
+func shortDigest(d string) string {
+	_, hex, ok := strings.Cut(d, ":")
+	if !ok {
+		hex = d
+	}
+	return short(hex)
+}
+
+// withinDir returns p relative to dir when p (a slash-separated,
+// workspace-relative path) names something inside dir.
+func withinDir(dir, p string) (string, bool) {
+	if p == "" || path.IsAbs(p) || strings.Contains(p, "\\") {
+		return "", false
+	}
+	clean := path.Clean(p)
+	rel := clean
+	if dir != "." {
+		var ok bool
+		if rel, ok = strings.CutPrefix(clean, dir+"/"); !ok {
+			return "", false
+		}
+	}
+	if !filepath.IsLocal(filepath.FromSlash(rel)) {
+		return "", false
+	}
+	return rel, true
 }
 
 func (a *applier) sync(ctx context.Context, c *plan.Change) error {
@@ -390,11 +557,16 @@ func (a *applier) render(c *plan.Change) error {
 	}
 	cfg := a.opts.Workspace.Config
 	r := b.Render
-	path := filepath.Join(cfg.Dir, filepath.FromSlash(r.Path))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	file := filepath.Join(cfg.Dir, filepath.FromSlash(r.Path))
+	// Held while writing, so a forgotten render of the same environment
+	// does not remove the directory between its creation and the write.
+	a.configsMu.Lock()
+	err := os.MkdirAll(filepath.Dir(file), 0o755)
+	if err == nil {
+		_, err = atomicfile.WriteIfChanged(file, r.Bytes, 0o644)
 	}
-	if _, err := atomicfile.WriteIfChanged(path, r.Bytes, 0o644); err != nil {
+	a.configsMu.Unlock()
+	if err != nil {
 		return err
 	}
 	return a.opts.State.Update(func(s *state.State) error {

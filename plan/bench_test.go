@@ -24,6 +24,7 @@ import (
 	"github.com/hybridcore/hybrid/internal/wsgen"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/plan"
+	"github.com/hybridcore/hybrid/sources"
 	"github.com/hybridcore/hybrid/state"
 )
 
@@ -132,6 +133,11 @@ func (w *benchWorkspace) prepare() error {
 			return err
 		}
 	}
+	// The object stores, as hybrid init leaves them: plans read the
+	// sources there.
+	if err := fillStores(w.dir); err != nil {
+		return err
+	}
 	// Start from no state, no renders and no stat cache.
 	for _, d := range []string{"state", "configs"} {
 		if err := os.RemoveAll(filepath.Join(w.dir, d)); err != nil {
@@ -169,8 +175,39 @@ func (w *benchWorkspace) prepare() error {
 	return nil
 }
 
+// fillStores fetches each source's locked commit from its checkout into its
+// object store, unless the store has it.
+func fillStores(dir string) error {
+	g, err := sources.NewGit()
+	if err != nil {
+		return err
+	}
+	lf, diags := lock.Read(filepath.Join(dir, lock.DefaultFilename))
+	if diags.HasErrors() {
+		return diags
+	}
+	root := filepath.Join(dir, "sources")
+	for name, pin := range lf.Sources {
+		if err := g.Store(root, name).Fetch(context.Background(), filepath.Join(root, name), pin.Ref, pin.Commit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func statePath(dir string) string     { return filepath.Join(dir, "state", "packer-hybrid.json") }
 func statCachePath(dir string) string { return filepath.Join(dir, "state", plan.StatCacheFilename) }
+
+// dropCaches removes the stat cache and the plan cache: the next plan
+// hashes every file and reads every template.
+func dropCaches(dir string) error {
+	for _, p := range []string{statCachePath(dir), filepath.Join(dir, "state", plan.PlanCacheFilename)} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}
 
 // phases times the steps of one plan, so a benchmark can say where the
 // time goes.
@@ -222,7 +259,7 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 	var stateErr error
 	var lockID string
 	stateDone := make(chan struct{})
-	ws, diags := plan.LoadWorkspaceWith(dir, config.Inputs{}, plan.LoadOptions{OnConfig: func(*config.Config) {
+	ws, diags := plan.LoadWorkspaceWith(dir, config.Inputs{}, plan.LoadOptions{Caches: true, OnConfig: func(*config.Config) {
 		go func() {
 			defer close(stateDone)
 			if lockID, stateErr = backend.Lock(context.Background(), state.LockInfo{Operation: "plan"}); stateErr == nil {
@@ -253,17 +290,16 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 		return nil, nil, nil, t, err
 	}
 	lap(&t.lock)
-	cache := plan.LoadStatCache(statCachePath(dir))
 	lap(&t.cache)
 	p, d := plan.Make(context.Background(), ws, plan.Options{
 		State: st, Lock: lf, LockDigest: plan.Digest(lockBytes), PackerVersion: lf.Packer.Version,
-		Hasher: plan.NewHasherFor(ws.Files, cache),
+		Hasher: ws.Hasher,
 	})
 	if d.HasErrors() {
 		return nil, nil, nil, t, d
 	}
 	lap(&t.make)
-	if err := cache.Save(statCachePath(dir)); err != nil {
+	if err := ws.SaveCaches(); err != nil {
 		return nil, nil, nil, t, err
 	}
 	lap(&t.save)
@@ -388,7 +424,7 @@ func benchCold(b *testing.B, w *benchWorkspace) {
 	cpu := cpuTime()
 	for b.Loop() {
 		b.StopTimer()
-		if err := os.Remove(statCachePath(dir)); err != nil && !os.IsNotExist(err) {
+		if err := dropCaches(dir); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -510,7 +546,7 @@ func TestPlanPeakMemory(t *testing.T) {
 		t.Skip("run by the plan benchmarks in a child process")
 	}
 	if os.Getenv(childModeEnv) == "cold" {
-		if err := os.Remove(statCachePath(dir)); err != nil && !os.IsNotExist(err) {
+		if err := dropCaches(dir); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 )
@@ -106,7 +107,7 @@ func Stale(saved, now *Plan) error {
 		case s.Action != c.Action:
 			return fmt.Errorf("%s was planned to %s but now needs to %s", c.Address, s.Action, c.Action)
 		case s.After != c.After:
-			return fmt.Errorf("the inputs of %s changed since the plan was made", c.Address)
+			return fmt.Errorf("the inputs of %s changed since the plan was made: %s", c.Address, inputDifference(s, c))
 		}
 	}
 	for addr, c := range savedChanges {
@@ -115,4 +116,41 @@ func Stale(saved, now *Plan) error {
 		}
 	}
 	return nil
+}
+
+// inputDifference names the inputs whose digests differ between a saved
+// change and the change made now, at most three of them.
+func inputDifference(saved, now *Change) string {
+	names := map[string]bool{}
+	for k := range saved.Inputs {
+		names[k] = true
+	}
+	for k := range now.Inputs {
+		names[k] = true
+	}
+	var diffs []string
+	for _, k := range sortedKeys(names) {
+		b, a := saved.Inputs[k], now.Inputs[k]
+		if b == a {
+			continue
+		}
+		what := strings.Replace(k, ":", " ", 1)
+		switch {
+		case b == "":
+			diffs = append(diffs, what+" is new")
+		case a == "":
+			diffs = append(diffs, what+" is gone")
+		case strings.HasPrefix(k, "sensitive:"):
+			diffs = append(diffs, what+" changed")
+		default:
+			diffs = append(diffs, fmt.Sprintf("%s %s -> %s", what, short(b), short(a)))
+		}
+	}
+	switch {
+	case len(diffs) == 0:
+		return "its fingerprint differs"
+	case len(diffs) > 3:
+		return fmt.Sprintf("%s and %d more", strings.Join(diffs[:3], "; "), len(diffs)-3)
+	}
+	return strings.Join(diffs, "; ")
 }

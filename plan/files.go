@@ -39,6 +39,14 @@ type TreeOpener func(ctx context.Context, name, commit string) (SourceTree, erro
 type Files struct {
 	root   string
 	mounts []*mount // sorted by prefix
+	// stats remembers local stats: a plan reads the workspace as it is
+	// when the plan starts, and asks for the same paths once per build.
+	stats sync.Map // string -> statResult
+}
+
+type statResult struct {
+	fi  fs.FileInfo
+	err error
 }
 
 // mount is a source directory served from git objects, opened on first use.
@@ -183,7 +191,13 @@ func (f *Files) Stat(name string) (fs.FileInfo, error) {
 		}
 		return t.Stat(rest)
 	}
-	return os.Stat(f.local(c))
+	if r, ok := f.stats.Load(c); ok {
+		sr := r.(statResult)
+		return sr.fi, sr.err
+	}
+	fi, err := os.Stat(f.local(c))
+	f.stats.Store(c, statResult{fi, err})
+	return fi, err
 }
 
 // FromObjects reports whether name is read from git objects.

@@ -41,6 +41,14 @@ type Workspace struct {
 	// Files is the workspace as the plan reads it: sources at their
 	// locked commits from git objects, the rest from disk.
 	Files *Files
+	// Hasher digests workspace files through Files (and the stat cache,
+	// when LoadOptions.Caches): plans digest their inputs with it.
+	Hasher *Hasher
+	// statCache and planCache are the caches loaded with Caches, and
+	// tmplKeys the digests of each template's packer files.
+	statCache *StatCache
+	planCache *PlanCache
+	tmplKeys  map[string]string
 	// Templates by workspace-relative template directory.
 	Templates map[string]*templates.Template
 	// Builds holds one entry per image per environment, sorted by address.
@@ -121,6 +129,25 @@ type LoadOptions struct {
 	// Git reads the sources' git objects; nil finds git on PATH when a
 	// source is first read.
 	Git *sources.Git
+	// Caches loads the stat cache and the plan cache from the state
+	// directory, so files whose stat is unchanged are not hashed again
+	// and unchanged templates are neither parsed nor evaluated again;
+	// SaveCaches writes them back. Commands that must write nothing
+	// (validate, images) leave it off.
+	Caches bool
+}
+
+// SaveCaches writes the caches loaded with LoadOptions.Caches back to the
+// state directory, when they changed.
+func (ws *Workspace) SaveCaches() error {
+	if ws.statCache == nil {
+		return nil
+	}
+	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State))
+	return errors.Join(
+		ws.statCache.Save(filepath.Join(dir, StatCacheFilename)),
+		ws.planCache.Save(filepath.Join(dir, PlanCacheFilename)),
+	)
 }
 
 // LoadWorkspaceWith is LoadWorkspace with options.
@@ -188,7 +215,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		j.diags = append(j.diags, provisioners.Check(cfg, img, env, b.Stack, img.Template, declared, types)...)
 		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
 		b.Render = r
-		b.Eval = tmpl.Evaluate(b.Only, templates.Scope{
+		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
 			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: fsutil.Rel(img.WorkingDir, img.Template),
 			WorkingDir: img.WorkingDir, Values: r.Values, PackerVersion: packerVersion,
 		})
@@ -273,17 +300,86 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 		if gitErr != nil {
 			return nil, gitErr
 		}
-		gitDir, err := g.ObjectsFor(ctx, root, name, commit)
+		// The store usually has the commit: open it there at once, and
+		// ask where else to look only when it does not.
+		t, err := g.OpenTree(ctx, g.Store(root, name).Dir(), commit)
 		if err != nil {
-			return nil, err
+			gitDir, oerr := g.ObjectsFor(ctx, root, name, commit)
+			if oerr != nil {
+				return nil, oerr
+			}
+			if t, err = g.OpenTree(ctx, gitDir, commit); err != nil {
+				return nil, err
+			}
 		}
-		t, err := g.OpenTree(ctx, gitDir, commit)
-		if err != nil {
-			return nil, err
-		}
+		// A plan walks many directories of each source: read the whole
+		// listing at once (if that fails, directories are read one by
+		// one).
+		_ = t.LoadAll()
 		return t, nil
 	}
 	ws.Files = NewFiles(context.Background(), cfg.Dir, dirs, commits, open)
+	ws.tmplKeys = map[string]string{}
+	if opts.Caches {
+		dir := filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.State))
+		ws.statCache = LoadStatCache(filepath.Join(dir, StatCacheFilename))
+		ws.planCache = LoadPlanCache(filepath.Join(dir, PlanCacheFilename))
+	}
+	ws.Hasher = NewHasherFor(ws.Files, ws.statCache)
+}
+
+// observe says what a workspace path holds now, for template evaluations
+// to record and the plan cache to check.
+func (ws *Workspace) observe(kind, path string) string {
+	switch kind {
+	case "glob":
+		t, err := ws.Hasher.Glob(path)
+		if err != nil {
+			return "error"
+		}
+		return t.Digest
+	default:
+		t, err := ws.Hasher.Files(path)
+		if err != nil {
+			return "error"
+		}
+		return t.Files[path]
+	}
+}
+
+// templateKey digests the files packer loads from a template directory.
+func (ws *Workspace) templateKey(dir string) (string, error) {
+	packer, auto, err := templates.ListFiles(ws.Files, dir)
+	if err != nil {
+		return "", err
+	}
+	t, err := ws.Hasher.Files(append(packer, auto...)...)
+	if err != nil {
+		return "", err
+	}
+	return t.Digest, nil
+}
+
+// evaluate evaluates a build's template, through the plan cache when a
+// cached evaluation's key and observations still hold.
+func (ws *Workspace) evaluate(tmpl *templates.Template, only string, s templates.Scope) *templates.Evaluation {
+	s.Observe = ws.observe
+	tkey, cached := ws.tmplKeys[tmpl.Dir]
+	if !cached || ws.planCache == nil {
+		return tmpl.Evaluate(only, s)
+	}
+	key, ok := tmpl.EvalKey(only, s)
+	if !ok {
+		return tmpl.Evaluate(only, s)
+	}
+	key = tkey + "\x00" + key
+	check := func(o templates.Observation) bool { return ws.observe(o.Kind, o.Path) == o.Value }
+	if ev := ws.planCache.evaluation(key, check); ev != nil {
+		return ev
+	}
+	ev := tmpl.Evaluate(only, s)
+	ws.planCache.putEvaluation(key, ev)
+	return ev
 }
 
 // varFilesReadable reports whether every var file an image's layers name
@@ -320,6 +416,7 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	type load struct {
 		img   *config.Image
+		key   string
 		tmpl  *templates.Template
 		files map[string]*hcl.File
 		diags hcl.Diagnostics
@@ -343,14 +440,36 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	}
 	// Parse the templates on all CPUs, each with its own parser (a parser
 	// is not safe for concurrent use), then add their files to the
-	// workspace's parser so diagnostics print with snippets.
+	// workspace's parser so diagnostics print with snippets. A template
+	// whose packer files are unchanged since a cached plan is restored
+	// from its snapshot instead; one that loads cleanly is cached.
 	parallel(len(loads), func(i int) {
 		l := loads[i]
+		dir := l.img.Template
+		if ws.planCache != nil {
+			if key, err := ws.templateKey(dir); err == nil {
+				l.key = key
+				if snap := ws.planCache.template(dir, key); snap != nil {
+					if t, err := templates.Restore(snap, ws.Files); err == nil {
+						l.tmpl = t
+						return
+					}
+				}
+			}
+		}
 		p := hclparse.NewParser()
-		l.tmpl, l.diags = templates.LoadFrom(p, ws.Files, l.img.Template)
+		l.tmpl, l.diags = templates.LoadFrom(p, ws.Files, dir)
 		l.files = p.Files()
+		if l.key != "" && len(l.diags) == 0 && len(l.tmpl.Files()) > 0 {
+			if snap, err := l.tmpl.Snapshot(); err == nil {
+				ws.planCache.putTemplate(dir, l.key, snap)
+			}
+		}
 	})
 	for _, l := range loads {
+		if l.key != "" {
+			ws.tmplKeys[l.img.Template] = l.key
+		}
 		for name, f := range l.files {
 			ws.Parser.AddFile(name, f)
 		}

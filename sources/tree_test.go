@@ -899,3 +899,63 @@ func BenchmarkTreeWalk(b *testing.B) {
 		tr.Close()
 	}
 }
+
+// TestTreeLoadAll reads the whole listing at once: walks, listings and
+// digests then agree with the lazy reads, and need no request to git.
+func TestTreeLoadAll(t *testing.T) {
+	t.Parallel()
+	g := newTestGit(t)
+	files := map[string]fixtureFile{
+		"README.md":     {"100644", "readme\n"},
+		"bin/run.sh":    {"100755", "#!/bin/sh\n"},
+		"a/b/c.txt":     {"100644", "deep\n"},
+		"a/file-link":   {"120000", "b/c.txt"},
+		"a/dir-link":    {"120000", "b"},
+		"a/escape-link": {"120000", "../../outside"},
+	}
+	for i := 0; i < 100; i++ {
+		files[fmt.Sprintf("d%d/e%d/f%d.txt", i%7, i%5, i)] = fixtureFile{"100644", fmt.Sprintf("file %d\n", i)}
+	}
+	for _, format := range []string{"sha1", "sha256"} {
+		gitDir, commit := commitFixture(t, g.Env, format, files)
+		lazy, err := g.OpenTree(context.Background(), gitDir, commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lazy.Close()
+		loaded, err := g.OpenTree(context.Background(), gitDir, commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer loaded.Close()
+		if err := loaded.LoadAll(); err != nil {
+			t.Fatalf("%s: LoadAll: %v", format, err)
+		}
+		loaded.cacheMu.RLock()
+		n := len(loaded.trees)
+		loaded.cacheMu.RUnlock()
+		if n < 20 {
+			t.Errorf("%s: LoadAll cached %d trees, want every directory", format, n)
+		}
+		for _, dir := range []string{".", "a", "d3", "d3/e2", "bin", "a/dir-link"} {
+			want, err := lazy.Walk(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := loaded.Walk(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: Walk(%s) after LoadAll (-lazy +loaded):\n%s", format, dir, diff)
+			}
+		}
+		for _, name := range []string{"a/b/c.txt", "bin/run.sh", "a/file-link"} {
+			want, _ := lazy.Digest(name)
+			got, err := loaded.Digest(name)
+			if err != nil || got != want {
+				t.Errorf("%s: Digest(%s) = %q, %v; want %q", format, name, got, err, want)
+			}
+		}
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/hybridcore/hybrid/internal/fsutil"
 )
@@ -43,6 +45,18 @@ type Scope struct {
 	Values map[string]cty.Value
 	// PackerVersion is packer.version.
 	PackerVersion string
+	// Observe, when set, is told each workspace path the evaluation looks
+	// at ("file" for a file read or checked, "glob" for a pattern listed)
+	// before it looks, and returns what the path holds now (a digest).
+	// The Evaluation records these in Observed, so a cached evaluation can
+	// be reused while every observation still holds.
+	Observe func(kind, path string) string
+}
+
+// Observation is one workspace path an evaluation looked at, and what it
+// held then.
+type Observation struct {
+	Kind, Path, Value string
 }
 
 // InputKind says how an input path is read.
@@ -104,23 +118,117 @@ type Evaluation struct {
 	// Unresolved lists build blocks whose sources are not known before
 	// the build, so the build asked for may or may not be among them.
 	Unresolved []Read
+	// Observed lists what the evaluation looked at (with Scope.Observe).
+	Observed []Observation
 }
 
 // Evaluate evaluates the template for the build packer's -only=only
 // selects, the way packer would with the scope's values, and returns what
 // that build reads. It never fails: what cannot be known is widened to the
 // whole template directory, and said so.
+//
+// Builds that agree on everything the evaluated expressions can use (the
+// scope's paths and the values of the variables they refer to) share one
+// Evaluation, which callers must not modify.
 func (t *Template) Evaluate(only string, s Scope) *Evaluation {
+	key, ok := t.evalKey(only, s)
+	if !ok {
+		return t.evaluate(only, s)
+	}
+	t.evalMu.Lock()
+	c := t.evals[key]
+	if c == nil {
+		if t.evals == nil {
+			t.evals = map[string]*evalCall{}
+		}
+		c = &evalCall{}
+		t.evals[key] = c
+	}
+	t.evalMu.Unlock()
+	c.once.Do(func() { c.ev = t.evaluate(only, s) })
+	return c.ev
+}
+
+// evalVars returns the variables evaluated expressions use and whether
+// the template has JSON files, from its syntax or its snapshot.
+func (t *Template) evalVars() ([]string, bool) {
+	if t.lazy {
+		return t.restoredVars, t.restoredJSON
+	}
+	idx := t.index()
+	return idx.vars, idx.json
+}
+
+// evalCall is one shared evaluation.
+type evalCall struct {
+	once sync.Once
+	ev   *Evaluation
+}
+
+// evalKey identifies what an evaluation depends on; ok is false when a
+// value it depends on cannot be keyed (sensitive, or not serializable).
+func (t *Template) evalKey(only string, s Scope) (string, bool) {
+	return t.EvalKey(only, s)
+}
+
+// EvalKey identifies what evaluating the template for the build only
+// depends on, besides the files it observes: the scope's paths and the
+// values of the variables evaluated expressions use. ok is false when a
+// value cannot be keyed (sensitive, unknown) or the template is JSON.
+func (t *Template) EvalKey(only string, s Scope) (string, bool) {
+	vars, json := t.evalVars()
+	if json {
+		return "", false
+	}
+	var b strings.Builder
+	for _, part := range []string{only, s.Root, s.Dir, s.PathRoot, s.WorkingDir, s.PackerVersion} {
+		b.WriteString(part)
+		b.WriteByte(0)
+	}
+	for _, name := range vars {
+		v, ok := s.Values[name]
+		if !ok {
+			b.WriteString(name + "\x00-\x00")
+			continue
+		}
+		if v.ContainsMarked() || !v.IsWhollyKnown() {
+			return "", false
+		}
+		j, err := ctyjson.Marshal(v, v.Type())
+		if err != nil {
+			return "", false
+		}
+		ty, err := ctyjson.MarshalType(v.Type())
+		if err != nil {
+			return "", false
+		}
+		b.WriteString(name)
+		b.WriteByte(0)
+		b.Write(ty)
+		b.WriteByte(0)
+		b.Write(j)
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+func (t *Template) evaluate(only string, s Scope) *Evaluation {
 	e := &evaluator{t: t, s: s, ev: &Evaluation{}, inputs: map[string]*Input{}}
 	e.cwd = filepath.Join(s.Root, filepath.FromSlash(s.WorkingDir))
 	e.funcs = e.functions()
 	idx := t.index()
+	e.idx = idx
 	for _, d := range idx.data {
 		if strings.HasPrefix(d.typ, "git-") {
 			e.ev.GitReads = append(e.ev.GitReads, Read{What: fmt.Sprintf("data %q %q", d.typ, d.name), Range: d.rng})
 		}
 	}
 	ctx := e.baseContext(idx)
+	// Packer runs every data source for every build: what they read is
+	// read by every build.
+	for _, d := range idx.data {
+		e.walkBody(d.body, ctx, fmt.Sprintf("data %q %q", d.typ, d.name), nil, nil)
+	}
 	uses := e.buildUses(idx, ctx)
 	for _, u := range uses {
 		e.ev.Builds = append(e.ev.Builds, u.ref.PackerName())
@@ -160,6 +268,7 @@ func selectUse(uses []*sourceUse, only string) (*sourceUse, bool) {
 // evaluator carries one evaluation.
 type evaluator struct {
 	t      *Template
+	idx    *templateIndex
 	s      Scope
 	ev     *Evaluation
 	cwd    string
@@ -237,6 +346,19 @@ func (e *evaluator) resolve(p string) (string, bool) {
 		return "", false
 	}
 	return rel, true
+}
+
+// observe records what a path holds before the evaluation looks at it.
+func (e *evaluator) observe(kind, rel string) {
+	if e.s.Observe == nil {
+		return
+	}
+	for _, o := range e.ev.Observed {
+		if o.Kind == kind && o.Path == rel {
+			return
+		}
+	}
+	e.ev.Observed = append(e.ev.Observed, Observation{Kind: kind, Path: rel, Value: e.s.Observe(kind, rel)})
 }
 
 // readsGit reports whether a workspace path lies in git metadata.
@@ -400,6 +522,16 @@ func (e *evaluator) locals(idx *templateIndex, ctx *hcl.EvalContext) map[string]
 		i := ready[0]
 		ready = ready[1:]
 		l := idx.locals[i]
+		if !idx.needed[l.name] {
+			// Nothing this evaluation looks at can use it.
+			out[l.name] = cty.DynamicVal
+			for _, d := range dependents[i] {
+				if waiting[d]--; waiting[d] == 0 {
+					ready = append(ready, d)
+				}
+			}
+			continue
+		}
 		scope := make(map[string]cty.Value, len(l.deps))
 		for _, dep := range l.deps {
 			if v, ok := out[dep]; ok {

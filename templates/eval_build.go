@@ -318,11 +318,15 @@ func (e *evaluator) walkBody(body hcl.Body, ctx *hcl.EvalContext, owner string, 
 // attr evaluates one attribute, recording the paths it names.
 func (e *evaluator) attr(name string, expr hcl.Expression, ctx *hcl.EvalContext, owner string, pathAttrs map[string]pathKind) {
 	what := owner + " " + name
-	v := e.eval(expr, ctx, what)
 	kind, isPath := pathAttrs[name]
 	if !isPath {
+		// Only a file function can make it read something.
+		if e.idx.readers[expr] || e.idx.json {
+			e.eval(expr, ctx, what)
+		}
 		return
 	}
+	v := e.eval(expr, ctx, what)
 	before := len(e.inputs)
 	e.pathValues(v, what, kind)
 	if name == "playbook_file" && len(e.inputs) > before {
@@ -343,6 +347,7 @@ func (e *evaluator) ansibleSiblings(v cty.Value) {
 	dir := path.Dir(rel)
 	for _, s := range ansibleSiblings {
 		p := path.Join(dir, s)
+		e.observe("file", p)
 		if _, err := e.s.Files.Stat(p); err == nil {
 			e.addInput(p, InputPath, "ansible playbook "+path.Base(rel)+" reads "+s)
 		}

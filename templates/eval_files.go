@@ -158,6 +158,7 @@ func (e *evaluator) readPath(fn string, arg cty.Value) (string, bool) {
 		return "", false
 	}
 	e.addInput(rel, InputPath, what)
+	e.observe("file", rel)
 	return rel, true
 }
 
@@ -225,6 +226,7 @@ func (e *evaluator) fileset(baseArg, patternArg cty.Value) cty.Value {
 		return cty.UnknownVal(cty.Set(cty.String))
 	}
 	e.addInput(path.Join(rel, pattern), InputGlob, what)
+	e.observe("glob", path.Join(rel, pattern))
 	var matches []cty.Value
 	for _, f := range listFiles(e.s.Files, rel) {
 		if MatchGlob(pattern, f) {

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -11,6 +12,19 @@ import (
 // once per template: its locals, data sources, source blocks and build
 // blocks, and the values of its auto var files.
 type templateIndex struct {
+	// readers holds the expressions that call a file function, found
+	// once: only they (and attributes that name paths) are evaluated for
+	// each build, since nothing else can change what a build reads.
+	readers map[hcl.Expression]bool
+	// needed holds the locals an evaluated expression may use, directly
+	// or through other locals; the rest are never evaluated.
+	needed map[string]bool
+	// json is set when a file is in JSON syntax, which has no static view:
+	// every expression is evaluated.
+	json bool
+	// vars holds the variables evaluated expressions may use (through
+	// locals too), sorted: builds that agree on them read the same.
+	vars        []string
 	locals      []localDef
 	localByName map[string]int
 	data        []dataDef
@@ -29,6 +43,7 @@ type localDef struct {
 type dataDef struct {
 	typ, name string
 	rng       hcl.Range
+	body      hcl.Body
 }
 
 var indexSchema = &hcl.BodySchema{
@@ -48,7 +63,12 @@ var localBlockSchema = &hcl.BodySchema{
 // index returns the template's index, building it on first use. Load
 // builds it too, so a Template shared by goroutines never builds it twice.
 func (t *Template) index() *templateIndex {
-	t.indexOnce.Do(func() { t.idx = t.buildIndex() })
+	t.indexOnce.Do(func() {
+		if t.lazy {
+			t.parseLazily()
+		}
+		t.idx = t.buildIndex()
+	})
 	return t.idx
 }
 
@@ -95,7 +115,7 @@ func (t *Template) buildIndex() *templateIndex {
 				}
 				addLocal(l)
 			case "data":
-				idx.data = append(idx.data, dataDef{typ: b.Labels[0], name: b.Labels[1], rng: b.DefRange})
+				idx.data = append(idx.data, dataDef{typ: b.Labels[0], name: b.Labels[1], rng: b.DefRange, body: b.Body})
 			case "source":
 				key := b.Labels[0] + "." + b.Labels[1]
 				if _, dup := idx.sources[key]; !dup {
@@ -105,6 +125,11 @@ func (t *Template) buildIndex() *templateIndex {
 				idx.builds = append(idx.builds, b)
 			}
 		}
+	}
+	idx.analyze(t)
+	if t.lazy {
+		idx.autoValues = t.restoredAuto
+		return idx
 	}
 	for _, f := range t.autoVarFiles {
 		src, err := t.reader.ReadFile(f)
@@ -160,7 +185,12 @@ func (t *Template) ProvisionerTypes(only string) []string {
 
 // AutoValues returns the values the template's *.auto.pkrvars files set,
 // which packer loads by itself, by variable name.
-func (t *Template) AutoValues() map[string]cty.Value { return t.index().autoValues }
+func (t *Template) AutoValues() map[string]cty.Value {
+	if t.lazy {
+		return t.restoredAuto
+	}
+	return t.index().autoValues
+}
 
 // HasDynamicBuilds reports whether some build block's sources are known
 // only once the template is evaluated with a build's values.
@@ -171,4 +201,106 @@ func (t *Template) HasDynamicBuilds() bool {
 		}
 	}
 	return false
+}
+
+// structuralAttrs are attributes evaluated whatever they hold, because
+// they decide which blocks a build has: build names and sources, nested
+// source names, only/except, and dynamic blocks' for_each, labels and
+// iterator.
+var structuralAttrs = map[string]bool{
+	"sources": true, "name": true, "only": true, "except": true,
+	"for_each": true, "labels": true, "iterator": true, "direction": true,
+}
+
+// analyze finds, once per template, the expressions that can change what a
+// build reads (readers: those calling a file function) and the locals any
+// evaluated expression may need (needed), following locals through the
+// locals they use. It over-approximates: an attribute with a path name is
+// counted wherever it appears.
+func (idx *templateIndex) analyze(t *Template) {
+	idx.readers = map[hcl.Expression]bool{}
+	idx.needed = map[string]bool{}
+	var roots []string
+	vars := map[string]bool{}
+	use := func(expr hcl.Expression) {
+		for _, tr := range expr.Variables() {
+			if len(tr) < 2 {
+				continue
+			}
+			a, ok := tr[1].(hcl.TraverseAttr)
+			if !ok {
+				continue
+			}
+			switch tr.RootName() {
+			case "local":
+				roots = append(roots, a.Name)
+			case "var":
+				vars[a.Name] = true
+			}
+		}
+	}
+	var walk func(b *hclsyntax.Body)
+	walk = func(b *hclsyntax.Body) {
+		for name, a := range b.Attributes {
+			reads := callsFileFunction(a.Expr)
+			if reads {
+				idx.readers[a.Expr] = true
+			}
+			if reads || structuralAttrs[name] || isPathAttr(name) {
+				use(a.Expr)
+			}
+		}
+		for _, inner := range b.Blocks {
+			walk(inner.Body)
+		}
+	}
+	for _, f := range t.parsed {
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			// JSON: no static view; every local may be needed.
+			idx.json = true
+			for _, l := range idx.locals {
+				idx.needed[l.name] = true
+			}
+			continue
+		}
+		for _, block := range body.Blocks {
+			switch block.Type {
+			case "locals", "local", "variable", "variables", "packer":
+				continue
+			}
+			walk(block.Body)
+		}
+	}
+	for _, l := range idx.locals {
+		if callsFileFunction(l.expr) {
+			idx.readers[l.expr] = true
+			roots = append(roots, l.name)
+		}
+	}
+	for len(roots) > 0 {
+		name := roots[len(roots)-1]
+		roots = roots[:len(roots)-1]
+		if idx.needed[name] {
+			continue
+		}
+		idx.needed[name] = true
+		if i, ok := idx.localByName[name]; ok {
+			use(idx.locals[i].expr)
+		}
+	}
+	for v := range vars {
+		idx.vars = append(idx.vars, v)
+	}
+	sort.Strings(idx.vars)
+}
+
+// isPathAttr reports whether an attribute of that name names files in some
+// block of a template.
+func isPathAttr(name string) bool {
+	if _, ok := sourcePathAttrs[name]; ok {
+		return true
+	}
+	_, ok := fileProvisionerPathAttrs[name]
+	return ok
 }

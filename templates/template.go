@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // File name suffixes packer gives meaning to.
@@ -60,6 +61,16 @@ type Template struct {
 	reader    Files
 	indexOnce sync.Once
 	idx       *templateIndex
+	// evals shares evaluations among builds that agree on what they use.
+	evalMu sync.Mutex
+	evals  map[string]*evalCall
+	// lazy marks a template restored from a Snapshot: its files are
+	// parsed only when it is evaluated. restoredAuto holds its auto var
+	// values.
+	lazy         bool
+	restoredAuto map[string]cty.Value
+	restoredVars []string
+	restoredJSON bool
 }
 
 // Constraint is a version constraint string as written, with where it was
@@ -95,7 +106,8 @@ func LoadFrom(p *hclparse.Parser, files Files, dir string) (*Template, hcl.Diagn
 	}
 	var diags hcl.Diagnostics
 
-	entries, err := files.ReadDir(dir)
+	var err error
+	t.files, t.autoVarFiles, err = ListFiles(files, dir)
 	if err != nil {
 		return t, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -103,25 +115,6 @@ func LoadFrom(p *hclparse.Parser, files Files, dir string) (*Template, hcl.Diagn
 			Detail:   fmt.Sprintf("%s. Check the template path given for this image.", err),
 		})
 	}
-	for _, e := range entries {
-		name := e.Name()
-		isTemplate := strings.HasSuffix(name, HCLSuffix) || strings.HasSuffix(name, JSONSuffix)
-		isAutoVars := strings.HasSuffix(name, AutoVarsHCLSuffix) || strings.HasSuffix(name, AutoVarsJSONSuffix)
-		if !isTemplate && !isAutoVars {
-			continue
-		}
-		path := joinPath(dir, name)
-		if isDirEntry(files, path, e) {
-			continue
-		}
-		if isTemplate {
-			t.files = append(t.files, path)
-		} else {
-			t.autoVarFiles = append(t.autoVarFiles, path)
-		}
-	}
-	sort.Strings(t.files)
-	sort.Strings(t.autoVarFiles)
 	if len(t.files) == 0 {
 		return t, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -148,6 +141,36 @@ func LoadFrom(p *hclparse.Parser, files Files, dir string) (*Template, hcl.Diagn
 	}
 	t.index()
 	return t, diags
+}
+
+// ListFiles returns the files packer loads from the template directory
+// dir: its *.pkr.hcl and *.pkr.json files, and its *.auto.pkrvars files,
+// each sorted, as dir joined with the name.
+func ListFiles(files Files, dir string) (packer, auto []string, err error) {
+	entries, err := files.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		isTemplate := strings.HasSuffix(name, HCLSuffix) || strings.HasSuffix(name, JSONSuffix)
+		isAutoVars := strings.HasSuffix(name, AutoVarsHCLSuffix) || strings.HasSuffix(name, AutoVarsJSONSuffix)
+		if !isTemplate && !isAutoVars {
+			continue
+		}
+		path := joinPath(dir, name)
+		if isDirEntry(files, path, e) {
+			continue
+		}
+		if isTemplate {
+			packer = append(packer, path)
+		} else {
+			auto = append(auto, path)
+		}
+	}
+	sort.Strings(packer)
+	sort.Strings(auto)
+	return packer, auto, nil
 }
 
 // parseFile reads and parses one packer file; a file that cannot be read is

@@ -43,6 +43,7 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 		}
 		return a.Address < b.Address
 	})
+	defer v.planNotes(w, p)
 	if len(changes) == 0 {
 		fmt.Fprintf(w, "%s The workspace is up to date: every render and build matches its inputs.\n", v.paint("32;1", "No changes."))
 		return
@@ -64,6 +65,22 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, v.bold(p.Summary.String()))
+}
+
+// planNotes prints what a plan leaves alone on purpose: source checkouts
+// that differ from the lock while no build that reads them runs.
+func (v *view) planNotes(w io.Writer, p *plan.Plan) {
+	first := true
+	for _, c := range p.Changes {
+		if c.Note == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "Note: %s: %s.\n", c.Address, c.Note)
+	}
 }
 
 func verb(c *plan.Change) string {
