@@ -54,7 +54,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	inv := packer.Invocation{
 		Bin:      a.opts.PackerBin,
 		WorkDir:  filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
-		Template: fsutil.Rel(img.WorkingDir, img.Template),
+		// Absolute, so path.root is too: file("${path.root}/...")
+		// resolves as the template means it from any working directory.
+		Template: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),
 		Only:     []string{b.Only},
 		VarFiles: []string{fsutil.Rel(img.WorkingDir, b.Render.Path)},
 		Vars:     vars,

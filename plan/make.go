@@ -342,11 +342,12 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 	cfg := pl.ws.Config
 	src := cfg.Sources[n.source]
 	pin := pl.opts.Lock.Sources[n.source]
-	c := &Change{Address: n.addr, Type: TypeSource, Source: n.source, After: pin.Commit,
+	c := &Change{Address: n.addr, Type: TypeSource, Source: n.source,
 		Inputs: map[string]string{"url": src.URL, "ref": src.Ref, "commit": pin.Commit}}
+	c.After = Fingerprint(c.Inputs)
 	rec := pl.st.Sources[n.source]
 	if rec != nil {
-		c.Before = rec.Commit
+		c.Before = Fingerprint(map[string]string{"url": rec.URL, "ref": rec.Ref, "commit": rec.Commit})
 	}
 	var reasons []Reason
 	action := NoOp
@@ -393,10 +394,17 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 		}
 	}
 	if action == NoOp {
+		c.Before = c.After
 		return c, diags
 	}
 	needed, by := pl.checkoutNeeded(n)
 	if !needed {
+		// The checkout stays as it is: so does its fingerprint.
+		if c.Before == "" {
+			c.Before = c.After
+		} else {
+			c.After = c.Before
+		}
 		msgs := make([]string, len(reasons))
 		for i, r := range reasons {
 			msgs[i] = r.Message
@@ -617,7 +625,7 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: "format", Before: rec.Inputs["format"], After: FingerprintFormat,
 				Message: "recorded by an earlier hybrid, whose fingerprints covered whole template directories and source commits; rebuilt once to record what the build reads"})
 		} else {
-			c.Reasons = append(c.Reasons, pl.inputReasons(b, rec, c, upstream)...)
+			c.Reasons = append(c.Reasons, dedupeReasons(pl.inputReasons(b, rec, c, upstream))...)
 		}
 	}
 	for _, a := range rec.Artifacts {
@@ -707,7 +715,7 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 				r.Message = fmt.Sprintf("file %s changed", rest)
 			}
 			if n := note(rest); n != "" {
-				r.Message += " (" + n + ")"
+				r.Message = withDigests(r) + " (" + n + ")"
 			}
 			out = append(out, r)
 		case "template_dir":
@@ -755,6 +763,30 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 	return out
 }
 
+// withDigests is a file reason's message with its digests, as people read
+// it: "file X changed (1a2b.. -> 3c4d..)".
+func withDigests(r Reason) string {
+	if r.Before == "" || r.After == "" {
+		return r.Message
+	}
+	return fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
+}
+
+// dedupeReasons keeps the first reason for each input: a file read both
+// through a glob and by name changes once.
+func dedupeReasons(rs []Reason) []Reason {
+	seen := map[string]bool{}
+	out := rs[:0]
+	for _, r := range rs {
+		if r.Input != "" && seen[r.Input] {
+			continue
+		}
+		seen[r.Input] = true
+		out = append(out, r)
+	}
+	return out
+}
+
 // maxFileReasons caps how many changed files one tree input lists.
 const maxFileReasons = 10
 
@@ -797,7 +829,7 @@ func (pl *planner) treeReasons(input, before, after string, now map[string]strin
 		}
 		if note != nil {
 			if n := note(f); n != "" {
-				r.Message += " (" + n + ")"
+				r.Message = withDigests(r) + " (" + n + ")"
 			}
 		}
 		out = append(out, r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -107,8 +108,11 @@ func applied(t *testing.T, dir string, st *state.State, ws *plan.Workspace, p *p
 	}
 }
 
-// changed lists the addresses a plan does something to, with their first
-// reason.
+// digests matches the "(1a2b3c4d5e6f -> 6f5e4d3c2b1a)" of a file reason.
+var digests = regexp.MustCompile(` \([0-9a-f]{12} -> [0-9a-f]{12}\)`)
+
+// changed lists the addresses a plan does something to, with their
+// reasons (without digests).
 func changed(p *plan.Plan) map[string]string {
 	out := map[string]string{}
 	for _, c := range p.Changes {
@@ -117,7 +121,7 @@ func changed(p *plan.Plan) map[string]string {
 		}
 		var msgs []string
 		for _, r := range c.Reasons {
-			msgs = append(msgs, r.Message)
+			msgs = append(msgs, digests.ReplaceAllString(r.Message, ""))
 		}
 		sort.Strings(msgs)
 		out[c.Address] = strings.Join(msgs, "; ")

@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/provisioners"
 	"github.com/hybridcore/hybrid/sources"
@@ -216,7 +215,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
 		b.Render = r
 		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
-			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: fsutil.Rel(img.WorkingDir, img.Template),
+			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),
 			WorkingDir: img.WorkingDir, Values: r.Values, PackerVersion: packerVersion,
 		})
 		if !b.Eval.Found {

@@ -34,8 +34,8 @@ type Scope struct {
 	// joined with WorkingDir, and absolute paths inside Root are workspace
 	// files.
 	Root string
-	// Dir is the template directory; PathRoot is how packer is given it
-	// (relative to WorkingDir), which is packer's path.root.
+	// Dir is the template directory; PathRoot is how packer is given it,
+	// which is packer's path.root (hybrid gives packer absolute paths).
 	Dir, PathRoot string
 	// WorkingDir is where packer runs; relative paths packer reads are
 	// resolved from it.
@@ -323,10 +323,22 @@ func (e *evaluator) addInput(rel string, kind InputKind, what string) {
 	in.Reads = append(in.Reads, r)
 }
 
-// resolve turns a path as packer sees it (relative to its working
-// directory, or absolute) into a workspace path; ok is false for paths
-// outside the workspace.
+// resolve turns a path a builder or provisioner reads (relative to
+// packer's working directory, or absolute) into a workspace path; ok is
+// false for paths outside the workspace.
 func (e *evaluator) resolve(p string) (string, bool) {
+	return e.resolveFrom(e.s.WorkingDir, p)
+}
+
+// resolveFunc turns the path argument of a file function into a workspace
+// path: packer resolves those relative to the template directory, not to
+// its working directory.
+func (e *evaluator) resolveFunc(p string) (string, bool) {
+	return e.resolveFrom(e.s.Dir, p)
+}
+
+// resolveFrom resolves p relative to the workspace directory base.
+func (e *evaluator) resolveFrom(base, p string) (string, bool) {
 	if p == "" || strings.HasPrefix(p, "~") {
 		return "", false
 	}
@@ -341,7 +353,7 @@ func (e *evaluator) resolve(p string) (string, bool) {
 		}
 		return filepath.ToSlash(rel), true
 	}
-	rel := path.Clean(path.Join(e.s.WorkingDir, filepath.ToSlash(p)))
+	rel := path.Clean(path.Join(base, filepath.ToSlash(p)))
 	if rel == ".." || strings.HasPrefix(rel, "../") {
 		return "", false
 	}

@@ -148,7 +148,7 @@ func (e *evaluator) readPath(fn string, arg cty.Value) (string, bool) {
 		return "", false
 	}
 	p := arg.AsString()
-	rel, ok := e.resolve(p)
+	rel, ok := e.resolveFunc(p)
 	switch {
 	case !ok:
 		e.ev.Untracked = append(e.ev.Untracked, Read{What: fmt.Sprintf("%s %q", what, p), Range: e.rng})
@@ -216,7 +216,7 @@ func (e *evaluator) fileset(baseArg, patternArg cty.Value) cty.Value {
 		return cty.UnknownVal(cty.Set(cty.String))
 	}
 	base, pattern := baseArg.AsString(), patternArg.AsString()
-	rel, ok := e.resolve(base)
+	rel, ok := e.resolveFunc(base)
 	switch {
 	case !ok:
 		e.ev.Untracked = append(e.ev.Untracked, Read{What: fmt.Sprintf("%s %q", what, base), Range: e.rng})

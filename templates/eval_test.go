@@ -31,7 +31,7 @@ func loadEvalFixture(t *testing.T) (*Template, Scope) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	return tmpl, Scope{Files: files, Root: root, Dir: "repo/linux", PathRoot: "repo/linux", WorkingDir: ".", PackerVersion: "1.9.4"}
+	return tmpl, Scope{Files: files, Root: root, Dir: "repo/linux", PathRoot: filepath.Join(root, "repo/linux"), WorkingDir: ".", PackerVersion: "1.9.4"}
 }
 
 // inputPaths lists an evaluation's inputs as "path" (globs as "glob:path").

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/packer"
 	"github.com/hybridcore/hybrid/plan"
 )
@@ -145,7 +144,7 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 		inv := packer.Invocation{
 			Bin:      bin,
 			WorkDir:  filepath.Join(ws.Config.Dir, filepath.FromSlash(img.WorkingDir)),
-			Template: fsutil.Rel(img.WorkingDir, img.Template),
+			Template: filepath.Join(ws.Config.Dir, filepath.FromSlash(img.Template)),
 			Only:     []string{b.Only},
 			VarFiles: []string{varFile},
 			Vars:     vars,

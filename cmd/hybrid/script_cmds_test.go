@@ -260,6 +260,7 @@ var reasonKinds = map[string]bool{
 	"variable_changed": true, "sensitive_changed": true, "source_commit": true,
 	"packer_version": true, "plugin_version": true, "upstream": true, "render_drift": true,
 	"source_drift": true, "source_dirty": true, "missing_artifact": true, "removed_from_config": true,
+	"needed_by": true,
 }
 
 func isCount(v any) bool {

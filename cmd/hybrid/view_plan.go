@@ -57,7 +57,7 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 			line := r.Message
 			if c.Type == plan.TypeRender && r.Kind == plan.ReasonVariable {
 				line = v.variableLine(r)
-			} else if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" {
+			} else if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" && !strings.Contains(r.Message, r.Before+" -> ") {
 				line = fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
 			}
 			fmt.Fprintf(w, "      %s\n", line)

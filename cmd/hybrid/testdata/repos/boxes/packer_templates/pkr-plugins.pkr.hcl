@@ -1,0 +1,3 @@
+packer {
+  required_version = ">= 1.9.0"
+}

@@ -1,0 +1,2 @@
+sources_enabled = ["source.file.linux-ubuntu-qemu"]
+hardening       = ["ssh", "cis-level1"]

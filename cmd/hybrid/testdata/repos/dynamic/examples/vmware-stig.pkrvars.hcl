@@ -1,0 +1,2 @@
+sources_enabled = ["source.file.linux-ubuntu-vmware"]
+hardening       = ["ssh", "stig"]
