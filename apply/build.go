@@ -52,8 +52,8 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		env = append(env, "PKR_VAR_"+plan.UpstreamVariable+"="+upstream)
 	}
 	inv := packer.Invocation{
-		Bin:      a.opts.PackerBin,
-		WorkDir:  filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
+		Bin:     a.opts.PackerBin,
+		WorkDir: filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
 		// Absolute, so path.root is too: file("${path.root}/...")
 		// resolves as the template means it from any working directory.
 		Template: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),

@@ -2,9 +2,6 @@ package plan
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
@@ -46,6 +43,10 @@ type Options struct {
 	Hasher *Hasher
 	// Git inspects source checkouts; nil skips checkout drift.
 	Git SourceInspector
+	// Secrets digests sensitive values with the workspace's key. Nil uses
+	// a key made from the state's lineage, which the state file holds:
+	// fine for tests, not for plans that leave the machine.
+	Secrets *Secrets
 }
 
 // node is a graph vertex for one planned address.
@@ -68,6 +69,9 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	}
 	if opts.Hasher == nil {
 		opts.Hasher = NewHasher(cfg.Dir, nil)
+	}
+	if opts.Secrets == nil {
+		opts.Secrets = NewSecrets([]byte("hybrid-lineage-key\x00"+st.Lineage), nil)
 	}
 	var diags hcl.Diagnostics
 	diags = append(diags, opts.Lock.Check(ws.LockRequirements())...)
@@ -511,6 +515,9 @@ func variableDiff(before, after map[string]string) []Reason {
 // so, rather than with a reason per input whose meaning changed.
 const FingerprintFormat = "2"
 
+// Format 2 also digests secrets with Argon2id under the workspace key
+// (format 1 used an HMAC keyed by the lineage the state itself holds).
+
 func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	b := n.build
 	cfg := pl.ws.Config
@@ -576,7 +583,7 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	c.Inputs["settings"] = Digest([]byte(strings.Join([]string{b.Only, img.WorkingDir, img.Template, b.Stack.Name}, "\x00")))
 	c.Inputs["var_file"] = Digest(b.Render.Bytes)
 	for _, name := range sortedKeys(b.Render.Sensitive) {
-		c.Inputs["sensitive:"+name] = sensitiveDigest(pl.st.Lineage, name, config.EnvValue(b.Render.Sensitive[name]))
+		c.Inputs["sensitive:"+name] = pl.opts.Secrets.Digest(name, config.EnvValue(b.Render.Sensitive[name]))
 	}
 	// A source's commit is an input only where the build reads git
 	// metadata, or the source asks for it: otherwise a commit that
@@ -855,14 +862,15 @@ func forget(st *state.State, addr string) *Change {
 	default:
 		c.Env, c.Image, _ = strings.Cut(rest, ".")
 	}
+	msg := "no longer in hybrid.hcl: hybrid forgets it (artifacts, logs and checkouts are left in place)"
 	if r := st.Renders[addr]; r != nil {
 		c.Before = r.Digest
+		msg = fmt.Sprintf("no longer in hybrid.hcl: hybrid forgets it and removes %s, the var file it rendered (left in place if edited since)", r.Path)
 	}
 	if b := st.Builds[addr]; b != nil {
 		c.Before = b.Fingerprint
 	}
-	c.Reasons = []Reason{{Kind: ReasonRemoved, Input: addr,
-		Message: "no longer in hybrid.hcl: hybrid forgets it (files, checkouts and artifacts are left in place)"}}
+	c.Reasons = []Reason{{Kind: ReasonRemoved, Input: addr, Message: msg}}
 	return c
 }
 
@@ -870,15 +878,6 @@ func forget(st *state.State, addr string) *Change {
 // order.
 func Fingerprint(inputs map[string]string) string {
 	return TreeDigest(inputs)
-}
-
-// sensitiveDigest is a salted digest of a secret: it changes when the value
-// changes, and the lineage salt keeps it from matching digests of the same
-// value elsewhere.
-func sensitiveDigest(salt, name, value string) string {
-	m := hmac.New(sha256.New, []byte("hybrid-sensitive\x00"+salt+"\x00"+name))
-	m.Write([]byte(value))
-	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
 }
 
 func maskIf(d string) string {

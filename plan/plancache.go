@@ -17,7 +17,7 @@ const PlanCacheFilename = "packer-hybrid.plancache"
 
 // planCacheFormat names the cache's layout (gob-encoded); a file of
 // another format is ignored.
-const planCacheFormat = "hybrid-plancache 2"
+const planCacheFormat = "hybrid-plancache 3"
 
 // PlanCache remembers what a plan learnt from templates that did not
 // change: each template's Snapshot, keyed by the digests of its packer
@@ -30,9 +30,14 @@ type PlanCache struct {
 	Format    string                       `json:"format"`
 	Templates map[string]*cachedTemplate   `json:"templates"`
 	Evals     map[string]*cachedEvaluation `json:"evaluations"`
-	used      map[string]bool              // entries this plan used or made
-	dirty     bool
-	loaded    [32]byte
+	// Secrets maps a keyed HMAC of a secret to its slow digest, so a
+	// plan derives each secret's Argon2id digest once. The HMAC needs
+	// the workspace key, which lives beside this file, never in state
+	// or plan files.
+	Secrets map[string]string `json:"secrets"`
+	used    map[string]bool   // entries this plan used or made
+	dirty   bool
+	loaded  [32]byte
 }
 
 type cachedTemplate struct {
@@ -47,7 +52,7 @@ type cachedEvaluation struct {
 // NewPlanCache returns an empty cache.
 func NewPlanCache() *PlanCache {
 	return &PlanCache{Format: planCacheFormat, Templates: map[string]*cachedTemplate{},
-		Evals: map[string]*cachedEvaluation{}, used: map[string]bool{}}
+		Evals: map[string]*cachedEvaluation{}, Secrets: map[string]string{}, used: map[string]bool{}}
 }
 
 // LoadPlanCache reads the cache at path; a missing or unreadable cache is
@@ -62,6 +67,9 @@ func LoadPlanCache(path string) *PlanCache {
 		return NewPlanCache()
 	}
 	c.used = map[string]bool{}
+	if c.Secrets == nil {
+		c.Secrets = map[string]string{}
+	}
 	c.loaded = sha256.Sum256(data)
 	return c
 }
@@ -129,6 +137,32 @@ func (c *PlanCache) putEvaluation(key string, ev *templates.Evaluation) {
 	c.dirty = true
 }
 
+// secret returns the cached digest of the secret whose keyed HMAC is id.
+func (c *PlanCache) secret(id string) string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.Secrets[id]
+	if d != "" {
+		c.used["s:"+id] = true
+	}
+	return d
+}
+
+// putSecret caches a secret's digest.
+func (c *PlanCache) putSecret(id, digest string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Secrets[id] = digest
+	c.used["s:"+id] = true
+	c.dirty = true
+}
+
 // Save writes the cache atomically when this plan added to it, keeping
 // only the entries it used, so the cache follows the workspace instead of
 // growing with every change. Like the stat cache it is written only into
@@ -151,6 +185,12 @@ func (c *PlanCache) Save(path string) error {
 			c.dirty = true
 		}
 	}
+	for id := range c.Secrets {
+		if !c.used["s:"+id] {
+			delete(c.Secrets, id)
+			c.dirty = true
+		}
+	}
 	if !c.dirty {
 		return nil
 	}
@@ -164,5 +204,5 @@ func (c *PlanCache) Save(path string) error {
 	if sha256.Sum256(buf.Bytes()) == c.loaded {
 		return nil
 	}
-	return atomicfile.Write(path, buf.Bytes(), 0o644)
+	return atomicfile.Write(path, buf.Bytes(), 0o600)
 }

@@ -136,6 +136,10 @@ type LoadOptions struct {
 	Caches bool
 }
 
+// Secrets returns the digester of sensitive values for this workspace,
+// with key, sharing the plan cache's digests.
+func (ws *Workspace) Secrets(key []byte) *Secrets { return NewSecrets(key, ws.planCache) }
+
 // SaveCaches writes the caches loaded with LoadOptions.Caches back to the
 // state directory, when they changed.
 func (ws *Workspace) SaveCaches() error {

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -181,5 +183,23 @@ func TestEvaluateReads(t *testing.T) {
 	}
 	if len(ev.GitReads) != 0 {
 		t.Errorf("git reads %v, want none", whats(ev.GitReads))
+	}
+}
+
+func TestNetworkFunctions(t *testing.T) {
+	for expr, want := range map[string]string{
+		`cidrnetmask("172.16.0.0/12")`:                   "255.240.0.0",
+		`cidrhost("10.12.112.0/20", 16)`:                 "10.12.112.16",
+		`cidrsubnet("10.1.2.0/24", 4, 15)`:               "10.1.2.240/28",
+		`join(",", cidrsubnets("10.1.0.0/16", 4, 4, 8))`: "10.1.0.0/20,10.1.16.0/20,10.1.32.0/24",
+	} {
+		e, diags := hclsyntax.ParseExpression([]byte(expr), "t.hcl", hcl.Pos{Line: 1, Column: 1})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		v, diags := e.Value(&hcl.EvalContext{Functions: pureFunctions})
+		if diags.HasErrors() || v.AsString() != want {
+			t.Errorf("%s = %#v (%v), want %q", expr, v, diags, want)
+		}
 	}
 }

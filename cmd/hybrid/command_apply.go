@@ -134,6 +134,12 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	if pd != nil && pd.ws != nil {
 		files = pd.ws.Parser.Files()
 	}
+	if !diags.HasErrors() {
+		// Before anything runs: every plugin a build needs is the
+		// binary the lockfile pins.
+		lf, _, _ := readLockfile(pd.ws)
+		diags = append(diags, checkPluginBinaries(lf, planPluginNeeds(pd.ws, p, true))...)
+	}
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
 		return 1

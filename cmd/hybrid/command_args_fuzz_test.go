@@ -8,8 +8,9 @@ import (
 )
 
 // FuzzCommandArgs feeds arbitrary argument lists to the flag parsers of
-// lock, init, sources sync, state list, state show, show and force-unlock:
-// none may panic, and each returns either its arguments or an error.
+// lock, init, sources sync, state list, state show, show, force-unlock and
+// images: none may panic, and each returns either its arguments or an
+// error.
 func FuzzCommandArgs(f *testing.F) {
 	for _, seed := range []string{
 		"", "-upgrade\x00examples", "-lock-timeout=5s\x00tools", "-json\x00plan.out",
@@ -54,5 +55,7 @@ func FuzzCommandArgs(f *testing.F) {
 		if a7 != nil && (a7.LockID == "" || strings.HasPrefix(a7.LockID, "-")) {
 			t.Fatalf("parseForceUnlockArgs(%q): lock ID %q", args, a7.LockID)
 		}
+		a8, d := parseImagesArgs(args)
+		check("parseImagesArgs", a8 != nil, d)
 	})
 }

@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -12,28 +13,54 @@ import (
 	"github.com/hybridcore/hybrid/plan"
 )
 
-// imagesCommand prints the matrix of images and environments.
+// imagesCommand prints the matrix of images and environments, or with
+// -inputs every input of every build.
 type imagesCommand struct{ s streams }
 
 type imagesArgs struct {
 	JSON    bool
 	NoColor bool
-	Inputs  config.Inputs
+	// Inputs lists every build's inputs instead of the matrix.
+	Inputs bool
+	// Envs limits the builds to these environments.
+	Envs []string
+	// Image, when set, is a name or glob the images must match.
+	Image string
+	Vars  config.Inputs
 }
 
-func (c *imagesCommand) Synopsis() string { return "List the images x environments matrix" }
+func (c *imagesCommand) Synopsis() string {
+	return "List the images x environments matrix, or every build's inputs"
+}
 
 func (c *imagesCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: hybrid images [options]
+Usage: hybrid images [options] [IMAGE]
 
   Lists every image in every environment it is built in, grouped by OS
   family and platform, with the packer build it selects, its template
   directory, its provisioning stack, and the files packer reads for it
   (the template's packer files, then the rendered var file).
 
+  With -inputs, lists for each build everything its fingerprint covers
+  and why: the template's packer files, each file, directory or glob the
+  template reads once evaluated for the build (with every attribute that
+  reads it, at its line), the whole template directory when an expression
+  is not known before the build, the image's inputs globs, the stack's
+  assets, the rendered var file, sensitive values, the source commit when
+  the template reads git metadata or the source sets rebuild_on_commit,
+  the packer and plugin versions and the base images. What the build reads
+  but hybrid cannot fingerprint (paths outside the workspace, git metadata
+  outside a source) is listed last. A change to anything listed as an
+  input rebuilds the image; a change to anything else does not.
+
+  IMAGE limits the list to one image, or to the images a glob matches
+  (linux-*).
+
 Options:
-  -json                Print a JSON document.
+  -inputs              List every input of every build, and why.
+  -env=NAME            Only builds of this environment; may be repeated.
+  -json                Print a JSON document (format_version 1.0).
   -no-color            Do not colour the output.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
   -var-file=FILE       Set variables from a file; may be repeated.
@@ -45,12 +72,30 @@ func parseImagesArgs(args []string) (*imagesArgs, hcl.Diagnostics) {
 	fs := newFlagSet("images")
 	fs.BoolVar(&a.JSON, "json", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
-		return nil, flagError("images", err)
+	fs.BoolVar(&a.Inputs, "inputs", false, "")
+	fs.Var((*stringsFlag)(&a.Envs), "env", "")
+	varFlags(fs, &a.Vars)
+	// Options may come after the image too (images linux-* -inputs).
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, flagError("images", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return nil, flagError("images", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	switch len(rest) {
+	case 0:
+	case 1:
+		a.Image = rest[0]
+		if _, err := path.Match(a.Image, ""); err != nil {
+			return nil, flagError("images", fmt.Errorf("%q is not a valid image name or glob: %v", a.Image, err))
+		}
+	default:
+		return nil, flagError("images", fmt.Errorf("unexpected argument %q: give at most one image name or glob", rest[1]))
 	}
 	return a, nil
 }
@@ -78,14 +123,100 @@ func (c *imagesCommand) Run(args []string) int {
 		v.diagnostics(nil, diags)
 		return 1
 	}
-	ws, diags := plan.LoadWorkspace(".", a.Inputs)
+	return c.run(a, v)
+}
+
+func (c *imagesCommand) run(a *imagesArgs, v *view) int {
+	ws, diags := plan.LoadWorkspace(".", a.Vars)
 	defer ws.Close()
 	if diags.HasErrors() {
 		v.diagnostics(ws.Parser.Files(), diags)
 		return 1
 	}
-	rows := make([]imageRow, 0, len(ws.Builds))
+	builds, d := selectBuilds(ws, a.Envs, a.Image)
+	if d.HasErrors() {
+		v.diagnostics(ws.Parser.Files(), d)
+		return 1
+	}
+	if !a.JSON {
+		v.diagnostics(ws.Parser.Files(), diags)
+	}
+	var err error
+	if a.Inputs {
+		err = v.writeInputs(c.s.Out, collectInputs(ws, builds), a.JSON)
+	} else {
+		images, envs := len(ws.Config.Images), len(ws.Config.Environments)
+		if a.Image != "" || len(a.Envs) > 0 {
+			// Count what the filters kept.
+			seenImages, seenEnvs := map[string]bool{}, map[string]bool{}
+			for _, b := range builds {
+				seenImages[b.Image.Name], seenEnvs[b.Env] = true, true
+			}
+			images, envs = len(seenImages), len(seenEnvs)
+		}
+		err = v.writeImages(c.s.Out, imageRows(ws, builds), images, envs, a.JSON)
+	}
+	if err != nil {
+		v.errorf("%v", err)
+		return 1
+	}
+	return 0
+}
+
+// selectBuilds returns the workspace's builds (sorted by address) of the
+// given environments (all when none) whose image matches the name or glob
+// (all when empty); naming an environment or an image that does not exist
+// is an error.
+func selectBuilds(ws *plan.Workspace, envs []string, image string) ([]*plan.Build, hcl.Diagnostics) {
+	cfg := ws.Config
+	var diags hcl.Diagnostics
+	for _, e := range envs {
+		if _, ok := cfg.Environments[e]; !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown environment",
+				Detail:   fmt.Sprintf("-env=%s names no environment of hybrid.hcl. Declared environments: %s.", e, strings.Join(cfg.EnvironmentNames(), ", ")),
+			})
+		}
+	}
+	if image != "" {
+		matched := false
+		for _, name := range cfg.ImageNames() {
+			if ok, _ := path.Match(image, name); ok {
+				matched = true
+			}
+		}
+		if !matched {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No image matches",
+				Detail:   fmt.Sprintf("%q matches no image of hybrid.hcl. Declared images: %s.", image, strings.Join(cfg.ImageNames(), ", ")),
+			})
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var out []*plan.Build
 	for _, b := range ws.Builds {
+		if len(envs) > 0 && !slices.Contains(envs, b.Env) {
+			continue
+		}
+		if image != "" {
+			if ok, _ := path.Match(image, b.Image.Name); !ok {
+				continue
+			}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// imageRows is the matrix: one row per build, grouped by OS family and
+// platform, then by image and environment.
+func imageRows(ws *plan.Workspace, builds []*plan.Build) []imageRow {
+	rows := make([]imageRow, 0, len(builds))
+	for _, b := range builds {
 		r := imageRow{
 			Address: b.Address(), Image: b.Image.Name, Environment: b.Env,
 			OS: b.Image.OS, Platform: b.Image.Platform, Build: b.Only,
@@ -114,41 +245,5 @@ func (c *imagesCommand) Run(args []string) int {
 		}
 		return a.Environment < b.Environment
 	})
-	if a.JSON {
-		writeJSON(c.s.Out, map[string]any{"format_version": "1.0", "images": rows})
-		return 0
-	}
-	v.diagnostics(ws.Parser.Files(), diags)
-	// Align each group's table, then print every row with its file list
-	// below it, indented, so long paths do not widen the columns.
-	for start := 0; start < len(rows); {
-		end := start
-		for end < len(rows) && rows[end].OS == rows[start].OS && rows[end].Platform == rows[start].Platform {
-			end++
-		}
-		if start > 0 {
-			fmt.Fprintln(c.s.Out)
-		}
-		fmt.Fprintln(c.s.Out, v.bold(rows[start].OS+" / "+rows[start].Platform))
-		var buf strings.Builder
-		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "IMAGE\tENV\tBUILD\tPROVISIONER\tTEMPLATE\tDEPENDS ON")
-		for _, r := range rows[start:end] {
-			deps := strings.Join(r.DependsOn, ",")
-			if deps == "" {
-				deps = "-"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Image, r.Environment, r.Build, r.Provisioner, r.Template, deps)
-		}
-		tw.Flush()
-		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-		fmt.Fprintf(c.s.Out, "  %s\n", strings.TrimRight(lines[0], " "))
-		for i, r := range rows[start:end] {
-			fmt.Fprintf(c.s.Out, "  %s\n", strings.TrimRight(lines[i+1], " "))
-			fmt.Fprintf(c.s.Out, "      files: %s\n", strings.Join(r.Files, " "))
-		}
-		start = end
-	}
-	fmt.Fprintf(c.s.Out, "\n%d images, %d builds across %d environments.\n", len(ws.Config.Images), len(rows), len(ws.Config.Environments))
-	return 0
+	return rows
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -109,6 +110,12 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 	if ws != nil {
 		files = ws.Parser.Files()
 	}
+	if !diags.HasErrors() {
+		// Plugins are what the lock says, or the plan is not what apply
+		// would do.
+		lf, _, _ := readLockfile(ws)
+		diags = append(diags, checkPluginBinaries(lf, planPluginNeeds(ws, p, false))...)
+	}
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
 		return 1
@@ -177,7 +184,7 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 	// it needs only the configuration's settings.
 	var stateDone chan struct{}
 	var stateDiags hcl.Diagnostics
-	ws, diags := plan.LoadWorkspaceWith(".", req.Inputs, plan.LoadOptions{OnConfig: func(cfg *config.Config) {
+	ws, diags := plan.LoadWorkspaceWith(".", req.Inputs, plan.LoadOptions{Caches: true, OnConfig: func(cfg *config.Config) {
 		stateDone = make(chan struct{})
 		go func() {
 			defer close(stateDone)
@@ -221,8 +228,14 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	if lf.Packer != nil {
 		opts.PackerVersion = lf.Packer.Version
 	}
-	cache := plan.LoadStatCache(statCachePath(ws))
-	opts.Hasher = plan.NewHasherFor(ws.Files, cache)
+	opts.Hasher = ws.Hasher
+	// Secrets are digested with the workspace's key, which never enters a
+	// state or plan file; the first plan of a workspace makes it.
+	key, err := plan.LoadDigestKey(filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State)), true)
+	if err != nil {
+		return nil, append(diags, errDiag("No digest key for sensitive values", err, "")...)
+	}
+	opts.Secrets = ws.Secrets(key)
 	if len(ws.Config.Sources) > 0 {
 		g, err := sources.NewGit()
 		if err != nil {
@@ -232,9 +245,9 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	}
 	p, d := plan.Make(ctx, ws, opts)
 	diags = append(diags, d...)
-	if err := cache.Save(statCachePath(ws)); err != nil {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the stat cache",
-			Detail: fmt.Sprintf("%v. The next plan hashes every file again.", err)})
+	if err := ws.SaveCaches(); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the plan caches",
+			Detail: fmt.Sprintf("%v. The next plan hashes every file and reads every template again.", err)})
 	}
 	return p, diags
 }

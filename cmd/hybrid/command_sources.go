@@ -353,18 +353,12 @@ func shortCommit(c string) string {
 }
 
 // checkPlugins checks the installed binaries of every pinned plugin
-// against the lockfile's hashes, printing any problem; it reports whether
-// all is well.
+// against the lockfile's hashes, printing one diagnostic per plugin with a
+// problem; it reports whether all is well.
 func checkPlugins(v *view, ws *plan.Workspace, lf *lock.File) bool {
-	if len(lf.Plugins) == 0 {
-		return true
-	}
-	bin, _ := findPacker()
-	if _, err := lf.VerifyPluginHashes(lock.PluginDirs(bin, ws.Config.Dir)); err != nil {
-		v.diagnostics(nil, errDiag("Installed plugins do not match "+lock.DefaultFilename, err, ""))
-		return false
-	}
-	return true
+	diags := checkPluginBinaries(lf, lockedPluginNeeds(ws, lf))
+	v.diagnostics(ws.Parser.Files(), diags)
+	return !diags.HasErrors()
 }
 
 func orUnknown(s string) string {

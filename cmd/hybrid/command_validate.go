@@ -131,7 +131,30 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 	}
 	defer os.RemoveAll(tmp)
 	var diags hcl.Diagnostics
+	missing := map[string]bool{}
 	for i, b := range ws.Builds {
+		// packer reads the checkouts, which plans do not need: say so
+		// once per source rather than letting packer fail on a path.
+		skip := false
+		for _, name := range b.Sources {
+			s := ws.Config.Sources[name]
+			if _, err := os.Stat(filepath.Join(ws.Config.Dir, filepath.FromSlash(s.Path))); err == nil {
+				continue
+			}
+			skip = true
+			if !missing[name] {
+				missing[name] = true
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Source %q not checked out", name),
+					Detail:   fmt.Sprintf("packer validate runs on the checkout %s, which does not exist yet. Run \"hybrid init\" (or \"hybrid sources sync %s\"), then validate again.", s.Path, name),
+					Subject:  s.DeclRange.Ptr(),
+				})
+			}
+		}
+		if skip {
+			continue
+		}
 		varFile := filepath.Join(tmp, fmt.Sprintf("%d-%s-%s.pkrvars.hcl", i, b.Env, b.Image.Name))
 		if err := os.WriteFile(varFile, b.Render.Bytes, 0o600); err != nil {
 			return errDiag("Cannot write a temporary var file", err, "")

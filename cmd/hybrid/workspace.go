@@ -32,11 +32,6 @@ func statePathFor(cfg *config.Config) string {
 	return filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.State), stateFilename)
 }
 
-// statCachePath is the plan stat cache, beside the state file.
-func statCachePath(ws *plan.Workspace) string {
-	return filepath.Join(filepath.Dir(statePath(ws)), plan.StatCacheFilename)
-}
-
 // lockfilePath is the workspace's lockfile.
 func lockfilePath(ws *plan.Workspace) string {
 	return filepath.Join(ws.Config.Dir, lock.DefaultFilename)

@@ -1,0 +1,2 @@
+d-i debian-installer/locale string en_US
+# debian ${version}

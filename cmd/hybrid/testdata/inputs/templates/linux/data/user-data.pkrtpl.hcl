@@ -1,0 +1,2 @@
+#cloud-config
+# ubuntu ${version}
