@@ -81,6 +81,19 @@ func ReadWith(parser *hclparse.Parser, path string) (*File, hcl.Diagnostics) {
 	return f, diags
 }
 
+// ParseWith is Parse using the caller's parser, for source the caller read
+// itself (through a confined opener), so the caller can print diagnostics
+// with snippets.
+func ParseWith(parser *hclparse.Parser, src []byte, filename string) (*File, hcl.Diagnostics) {
+	hf, diags := parser.ParseHCL(src, filename)
+	if hf == nil {
+		return &File{}, diags
+	}
+	f, more := decode(hf)
+	diags = append(diags, more...)
+	return f, diags
+}
+
 // Parse decodes lockfile source; filename is used in diagnostics. It never
 // returns a nil File: on errors the File holds what could be decoded.
 func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {

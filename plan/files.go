@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/hybridcore/hybrid/internal/wsroot"
 	"github.com/hybridcore/hybrid/sources"
 )
 
@@ -37,7 +37,12 @@ type TreeOpener func(ctx context.Context, name, commit string) (SourceTree, erro
 // the locked commit. It implements templates.Files and config's reader.
 // Its methods may be called from several goroutines.
 type Files struct {
-	root   string
+	root string
+	// ws opens local files through os.Root, so no path or link leads
+	// outside the workspace; nil when the workspace cannot be opened
+	// (every local read then fails).
+	ws     *wsroot.Root
+	wsErr  error
 	mounts []*mount // sorted by prefix
 	// stats remembers local stats: a plan reads the workspace as it is
 	// when the plan starts, and asks for the same paths once per build.
@@ -63,6 +68,7 @@ type mount struct {
 // With open nil, every path is read from the local file system.
 func NewFiles(ctx context.Context, root string, dirs, commits map[string]string, open TreeOpener) *Files {
 	f := &Files{root: root}
+	f.ws, f.wsErr = wsroot.Open(root)
 	if open == nil {
 		return f
 	}
@@ -85,6 +91,9 @@ func (f *Files) Root() string { return f.root }
 // Close ends the git processes the view started.
 func (f *Files) Close() error {
 	var errs []error
+	if f.ws != nil {
+		errs = append(errs, f.ws.Close())
+	}
 	for _, m := range f.mounts {
 		m.once.Do(func() { m.err = errors.New("closed") })
 		if m.tree != nil {
@@ -159,7 +168,10 @@ func (f *Files) ReadFile(name string) ([]byte, error) {
 		}
 		return t.ReadFile(rest)
 	}
-	return os.ReadFile(f.local(c))
+	if f.ws == nil {
+		return nil, f.wsErr
+	}
+	return f.ws.ReadFile(c)
 }
 
 // ReadDir lists a workspace directory.
@@ -175,7 +187,10 @@ func (f *Files) ReadDir(name string) ([]fs.DirEntry, error) {
 		}
 		return t.ReadDir(rest)
 	}
-	return os.ReadDir(f.local(c))
+	if f.ws == nil {
+		return nil, f.wsErr
+	}
+	return f.ws.ReadDir(c)
 }
 
 // Stat describes a workspace file, following links.
@@ -195,7 +210,10 @@ func (f *Files) Stat(name string) (fs.FileInfo, error) {
 		sr := r.(statResult)
 		return sr.fi, sr.err
 	}
-	fi, err := os.Stat(f.local(c))
+	if f.ws == nil {
+		return nil, f.wsErr
+	}
+	fi, err := f.ws.Stat(c)
 	f.stats.Store(c, statResult{fi, err})
 	return fi, err
 }
@@ -210,9 +228,6 @@ func (f *Files) FromObjects(name string) bool {
 	return m != nil
 }
 
-func (f *Files) local(c string) string {
-	if c == "." {
-		return f.root
-	}
-	return f.root + string(os.PathSeparator) + strings.ReplaceAll(c, "/", string(os.PathSeparator))
-}
+// Workspace is the workspace opened through os.Root, for confined reads
+// and writes; nil when it could not be opened.
+func (f *Files) Workspace() *wsroot.Root { return f.ws }

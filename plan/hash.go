@@ -19,6 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hybridcore/hybrid/internal/fsutil"
+	"github.com/hybridcore/hybrid/internal/wsroot"
+	"github.com/hybridcore/hybrid/sources"
 )
 
 // Tree is the content of a set of files: each file's digest by
@@ -60,6 +62,9 @@ func NewHasherFor(files *Files, cache *StatCache) *Hasher {
 const (
 	digestMissing  = "missing"    // gone, or a symbolic link to nothing
 	digestNotAFile = "not-a-file" // a directory, device, socket or pipe
+	// digestOutside is a path or link leading outside the workspace,
+	// which hybrid never opens.
+	digestOutside = "outside-workspace"
 	gitDirName     = ".git"
 )
 
@@ -116,6 +121,8 @@ func objectDigest(m *mount, rest string) (string, error) {
 	switch {
 	case err == nil:
 		return d, nil
+	case errors.Is(err, sources.ErrLinkOutside):
+		return digestOutside, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return digestMissing, nil
 	}
@@ -169,7 +176,9 @@ func treeEntries(m *mount, rest string, keep func(rel string) bool) ([]entry, er
 	out := make([]entry, 0, len(list))
 	for _, e := range list {
 		rel := m.prefix + "/" + e.Path
-		if keep != nil && !keep(rel) {
+		// A link leading outside is kept whatever the filter: a glob over
+		// a linked directory must not hide that it leads out.
+		if keep != nil && !keep(rel) && e.Digest != digestOutside {
 			continue
 		}
 		out = append(out, entry{rel: rel, digest: e.Digest})
@@ -284,7 +293,18 @@ func TreeDigest(files map[string]string) string {
 func (h *Hasher) walk(base string, keep func(rel string) bool, skip map[string]bool) ([]entry, error) {
 	base = path.Clean(base)
 	abs := h.abs(base)
-	fi, err := os.Stat(abs)
+	var fi fs.FileInfo
+	var err error
+	if ws := h.workspace(); ws != nil {
+		// Through os.Root: a base that is (or passes through) a link
+		// leading outside the workspace is never read.
+		fi, err = ws.Stat(base)
+		if errors.Is(err, wsroot.ErrOutside) {
+			return []entry{{rel: base, digest: digestOutside}}, nil
+		}
+	} else {
+		fi, err = os.Stat(abs)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
@@ -434,6 +454,15 @@ func (w *walker) readDir(job dirJob, files *[]entry, dirs *[]dirJob) error {
 			}
 			continue
 		}
+		if typ&fs.ModeSymlink != 0 {
+			// A linked file is read only when it leads inside the
+			// workspace.
+			target := job.abs + string(filepath.Separator) + name
+			if real, err := filepath.EvalSymlinks(target); err == nil && !fsutil.Within(w.realRoot, real) {
+				*files = append(*files, entry{rel: rel, digest: digestOutside})
+				continue
+			}
+		}
 		var st unix.Stat_t
 		switch err := unix.Fstatat(fd, name, &st, 0); {
 		case err == unix.ENOENT:
@@ -537,9 +566,18 @@ func (h *Hasher) digest(f entry, buf *[]byte) (string, error) {
 	abs := h.abs(f.rel)
 	st := f.st
 	if f.unstated {
-		fi, err := os.Stat(abs)
+		var fi fs.FileInfo
+		var err error
+		if ws := h.workspace(); ws != nil {
+			fi, err = ws.Stat(f.rel)
+			if errors.Is(err, wsroot.ErrOutside) {
+				return digestOutside, nil
+			}
+		} else {
+			fi, err = os.Stat(abs)
+		}
 		if err != nil {
-			if os.IsNotExist(err) {
+			if errors.Is(err, fs.ErrNotExist) {
 				return digestMissing, nil
 			}
 			return "", err
@@ -561,6 +599,15 @@ func (h *Hasher) digest(f entry, buf *[]byte) (string, error) {
 	}
 	h.cache.record(f.rel, st, d)
 	return d, nil
+}
+
+// workspace is the workspace opened through os.Root, when the Hasher reads
+// through the workspace view.
+func (h *Hasher) workspace() *wsroot.Root {
+	if h.files == nil {
+		return nil
+	}
+	return h.files.ws
 }
 
 // abs is the path of a workspace-relative file.

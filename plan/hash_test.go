@@ -114,10 +114,8 @@ func TestHasherTrees(t *testing.T) {
 	}
 }
 
-// TestHasherRoots checks that the root may be given as ".", relative or
-// absolute, with the same workspace-relative names.
-// TestHasherLinkOutsideWorkspace checks that a linked directory leading out
-// of the workspace is not read.
+// TestHasherLinkOutsideWorkspace checks that a linked directory or file
+// leading out of the workspace is not read.
 func TestHasherLinkOutsideWorkspace(t *testing.T) {
 	outside := t.TempDir()
 	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o644); err != nil {
@@ -127,16 +125,21 @@ func TestHasherLinkOutsideWorkspace(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "tmpl", "out")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "tmpl", "secret")); err != nil {
+		t.Fatal(err)
+	}
 	tree, err := NewHasher(root, nil).Dir("tmpl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"tmpl/a": sum("a"), "tmpl/out": "not-a-file"}
+	want := map[string]string{"tmpl/a": sum("a"), "tmpl/out": "outside-workspace", "tmpl/secret": "outside-workspace"}
 	if diff := cmp.Diff(want, tree.Files); diff != "" {
 		t.Errorf("wrong files (-want +got):\n%s", diff)
 	}
 }
 
+// TestHasherRoots checks that the root may be given as ".", relative or
+// absolute, with the same workspace-relative names.
 func TestHasherRoots(t *testing.T) {
 	root := hashTree(t, map[string]string{"a/b.txt": "b", "c.txt": "c"})
 	want := map[string]string{"a/b.txt": sum("b"), "c.txt": sum("c")}

@@ -580,6 +580,12 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 				Detail: fmt.Sprintf("%s: %v.", n.addr, e)}}
 		}
 	}
+	if outside := outsidePaths(c); len(outside) > 0 {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Build input leads outside the workspace",
+			Detail: fmt.Sprintf("%s reads %s, a symbolic link leading outside the workspace. hybrid reads nothing outside the workspace, and packer would follow the link: replace it with the file itself, or a link that stays inside.",
+				n.addr, listSome(outside, 3)),
+			Subject: img.TemplateRange.Ptr()}}
+	}
 	c.Inputs["settings"] = Digest([]byte(strings.Join([]string{b.Only, img.WorkingDir, img.Template, b.Stack.Name}, "\x00")))
 	c.Inputs["var_file"] = Digest(b.Render.Bytes)
 	for _, name := range sortedKeys(b.Render.Sensitive) {
@@ -649,6 +655,27 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 		}
 	}
 	return c, nil
+}
+
+// outsidePaths lists the inputs of a change that are links leading outside
+// the workspace.
+func outsidePaths(c *Change) []string {
+	var out []string
+	for name, d := range c.Inputs {
+		if d == digestOutside {
+			_, p, _ := strings.Cut(name, ":")
+			out = append(out, p)
+		}
+	}
+	for _, files := range c.Trees {
+		for f, d := range files {
+			if d == digestOutside {
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // templateFiles lists the files packer loads from a template directory:

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/provisioners"
 	"github.com/hybridcore/hybrid/sources"
@@ -166,6 +167,11 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	}
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
+	dirDiags := ws.checkDirs()
+	diags = append(diags, dirDiags...)
+	if opts.Caches && !dirDiags.HasErrors() {
+		ws.loadCaches()
+	}
 	cfg.SetFiles(ws.Files)
 	diags = append(diags, ws.loadTemplates(opts)...)
 	// Undeclared values are reported once per layer that sets them, not once
@@ -212,10 +218,10 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		declared := func(n string) bool { _, ok := tmpl.Variables[n]; return ok }
 		sensitive := func(n string) bool { return tmpl.Variables[n].Sensitive }
 		types := tmpl.ProvisionerTypes(b.Only)
-		b.Stack = provisioners.Choose(cfg, img, env, types)
+		b.Stack = provisioners.Choose(cfg, ws.Files, img, env, types)
 		r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, b.Stack, declared)}, sensitive, declared)
 		j.diags = append(j.diags, d...)
-		j.diags = append(j.diags, provisioners.Check(cfg, img, env, b.Stack, img.Template, declared, types)...)
+		j.diags = append(j.diags, provisioners.Check(cfg, ws.Files, img, env, b.Stack, img.Template, declared, types)...)
 		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
 		b.Render = r
 		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
@@ -271,10 +277,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 func (ws *Workspace) openFiles(opts LoadOptions) {
 	cfg := ws.Config
 	path := filepath.Join(cfg.Dir, lock.DefaultFilename)
-	ws.Lock, ws.LockDiags = lock.ReadWith(ws.Parser, path)
-	if b, err := os.ReadFile(path); err == nil {
-		ws.LockDigest = Digest(b)
-	}
+	ws.Lock, ws.LockDigest, ws.LockDiags = readLock(ws.Parser, cfg.Dir, path)
 	commits := map[string]string{}
 	if ws.Lock != nil {
 		for name, pin := range ws.Lock.Sources {
@@ -323,12 +326,37 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 	}
 	ws.Files = NewFiles(context.Background(), cfg.Dir, dirs, commits, open)
 	ws.tmplKeys = map[string]string{}
-	if opts.Caches {
-		dir := filepath.Join(cfg.Dir, filepath.FromSlash(cfg.Settings.Dirs.State))
-		ws.statCache = LoadStatCache(filepath.Join(dir, StatCacheFilename))
-		ws.planCache = LoadPlanCache(filepath.Join(dir, PlanCacheFilename))
-	}
+	ws.Hasher = NewHasherFor(ws.Files, nil)
+}
+
+// loadCaches loads the stat and plan caches from the state directory, once
+// checkDirs vouched that neither file is a link.
+func (ws *Workspace) loadCaches() {
+	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State))
+	ws.statCache = LoadStatCache(filepath.Join(dir, StatCacheFilename))
+	ws.planCache = LoadPlanCache(filepath.Join(dir, PlanCacheFilename))
 	ws.Hasher = NewHasherFor(ws.Files, ws.statCache)
+}
+
+// readLock reads the lockfile at path (in the workspace dir) through
+// os.Root, so a lockfile that is a link leading outside the workspace is
+// refused without being read, and returns it with the digest of its bytes.
+func readLock(p *hclparse.Parser, dir, path string) (*lock.File, string, hcl.Diagnostics) {
+	root, err := wsroot.Open(dir)
+	if err != nil {
+		return &lock.File{}, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the lockfile", Detail: fmt.Sprintf("%v.", err)}}
+	}
+	defer root.Close()
+	src, err := root.ReadFile(lock.DefaultFilename)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &lock.File{Missing: true}, "", nil
+	case err != nil:
+		return &lock.File{}, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the lockfile",
+			Detail: fmt.Sprintf("%v. Make %s a regular file inside the workspace (hybrid lock writes it).", err, lock.DefaultFilename)}}
+	}
+	f, diags := lock.ParseWith(p, src, path)
+	return f, Digest(src), diags
 }
 
 // observe says what a workspace path holds now, for template evaluations
@@ -383,6 +411,51 @@ func (ws *Workspace) evaluate(tmpl *templates.Template, only string, s templates
 	ev := tmpl.Evaluate(only, s)
 	ws.planCache.putEvaluation(key, ev)
 	return ev
+}
+
+// checkDirs checks the directories hybrid writes into (sources, configs,
+// state, logs): each that exists must be a real directory inside the
+// workspace, so nothing hybrid writes lands elsewhere.
+func (ws *Workspace) checkDirs() hcl.Diagnostics {
+	root := ws.Files.Workspace()
+	if root == nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot open the workspace",
+			Detail: fmt.Sprintf("%s: %v.", ws.Config.Dir, ws.Files.wsErr)}}
+	}
+	d := ws.Config.Settings.Dirs
+	var subject *hcl.Range
+	if r := ws.Config.Settings.DeclRange; r.Filename != "" {
+		subject = r.Ptr()
+	}
+	var diags hcl.Diagnostics
+	for _, dir := range []string{d.Sources, d.Configs, d.State, d.Logs} {
+		if err := root.CheckDir(dir); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Workspace directory is not a real directory",
+				Detail:   fmt.Sprintf("%v.", err),
+				Subject:  subject,
+			})
+		}
+	}
+	// The files hybrid writes in place (or reads back) must not be links
+	// either: a write would follow one out of the workspace.
+	state := path.Join(d.State, "packer-hybrid.json")
+	for _, f := range []string{
+		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info",
+		path.Join(d.State, StatCacheFilename), path.Join(d.State, PlanCacheFilename), path.Join(d.State, DigestKeyFilename),
+		path.Join(d.Logs, "hybrid.log"),
+	} {
+		if fi, err := root.Lstat(f); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "A file hybrid writes is a symbolic link",
+				Detail:   fmt.Sprintf("%s is a symbolic link. hybrid writes this file and never follows a link out of the workspace: remove the link (hybrid makes the file).", f),
+				Subject:  subject,
+			})
+		}
+	}
+	return diags
 }
 
 // varFilesReadable reports whether every var file an image's layers name

@@ -2,6 +2,7 @@ package provisioners
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -54,10 +55,32 @@ func Infer(types []string) string {
 	return config.StackNone
 }
 
+// Stater describes workspace paths (workspace-relative, slash-separated):
+// the workspace view, which keeps every path inside the workspace.
+type Stater interface {
+	Stat(name string) (fs.FileInfo, error)
+}
+
+// localStat is the Stater of callers that give none: the local file system
+// under the workspace directory.
+type localStat struct{ dir string }
+
+func (l localStat) Stat(name string) (fs.FileInfo, error) {
+	return os.Stat(filepath.Join(l.dir, filepath.FromSlash(name)))
+}
+
+func stater(cfg *config.Config, files Stater) Stater {
+	if files != nil {
+		return files
+	}
+	return localStat{cfg.Dir}
+}
+
 // Choose returns the stack img uses in env: the image's provisioner, else
 // the environment's (or its parents'), else the stack inferred from types,
-// the provisioner types of the template's build.
-func Choose(cfg *config.Config, img *config.Image, env string, types []string) Stack {
+// the provisioner types of the template's build. files describes workspace
+// paths (nil: the local file system).
+func Choose(cfg *config.Config, files Stater, img *config.Image, env string, types []string) Stack {
 	name, explicit := img.Provisioner, img.Provisioner != ""
 	if !explicit {
 		chain := cfg.EnvironmentChain(env)
@@ -74,7 +97,7 @@ func Choose(cfg *config.Config, img *config.Image, env string, types []string) S
 	if p := st.Provisioner; p != nil && !explicit && !declared(p) {
 		// Inferred, with hybrid's default settings: the assets count only
 		// where the default directory exists.
-		if fi, err := os.Stat(filepath.Join(cfg.Dir, filepath.FromSlash(p.Dir))); err != nil || !fi.IsDir() {
+		if fi, err := stater(cfg, files).Stat(p.Dir); err != nil || !fi.IsDir() {
 			st.Provisioner = nil
 		}
 	}
@@ -106,7 +129,7 @@ func Toggles(cfg *config.Config, st Stack, declared func(string) bool) config.La
 // stack (types are the template build's provisioner types). Diagnostics
 // point at the image's provisioner attribute, or at the block that chose
 // or configured the stack.
-func Check(cfg *config.Config, img *config.Image, env string, st Stack, templateDir string, declaredVar func(string) bool, types []string) hcl.Diagnostics {
+func Check(cfg *config.Config, files Stater, img *config.Image, env string, st Stack, templateDir string, declaredVar func(string) bool, types []string) hcl.Diagnostics {
 	p := st.Provisioner
 	if p == nil {
 		return nil
@@ -120,7 +143,7 @@ func Check(cfg *config.Config, img *config.Image, env string, st Stack, template
 	var diags hcl.Diagnostics
 	if st.Explicit || declared(p) {
 		entry := p.EntryPath()
-		fi, err := os.Stat(filepath.Join(cfg.Dir, filepath.FromSlash(entry)))
+		fi, err := stater(cfg, files).Stat(entry)
 		switch {
 		case err != nil:
 			diags = append(diags, &hcl.Diagnostic{

@@ -39,7 +39,7 @@ func TestChoose(t *testing.T) {
 		{"windows", "bare", nil, "ansible", true},
 	}
 	for _, tc := range cases {
-		st := Choose(cfg, cfg.Images[tc.image], tc.env, tc.types)
+		st := Choose(cfg, nil, cfg.Images[tc.image], tc.env, tc.types)
 		if st.Name != tc.want || st.Explicit != tc.explicit {
 			t.Errorf("Choose(%s, %s, %v) = %s (explicit %v), want %s (explicit %v)", tc.image, tc.env, tc.types, st.Name, st.Explicit, tc.want, tc.explicit)
 		}
@@ -69,7 +69,7 @@ func TestToggles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := Toggles(cfg, Choose(cfg, cfg.Images["linux"], tc.env, []string{"ansible"}), tc.declared)
+			l := Toggles(cfg, Choose(cfg, nil, cfg.Images["linux"], tc.env, []string{"ansible"}), tc.declared)
 			if l.Name != LayerName {
 				t.Errorf("layer name %q", l.Name)
 			}
@@ -86,28 +86,28 @@ func TestCheck(t *testing.T) {
 	none := func(string) bool { return false }
 	img := cfg.Images["linux"]
 	ansible := []string{"ansible"}
-	if d := Check(cfg, img, "dev", Choose(cfg, img, "dev", ansible), img.Template, all, ansible); d.HasErrors() {
+	if d := Check(cfg, nil, img, "dev", Choose(cfg, nil, img, "dev", ansible), img.Template, all, ansible); d.HasErrors() {
 		t.Errorf("ansible with its playbook present: %v", d)
 	}
-	d := Check(cfg, img, "prod", Choose(cfg, img, "prod", ansible), img.Template, all, ansible)
+	d := Check(cfg, nil, img, "prod", Choose(cfg, nil, img, "prod", ansible), img.Template, all, ansible)
 	if !d.HasErrors() || d[0].Summary != "Missing puppet asset" || !strings.Contains(d[0].Detail, "templates/puppet/manifests/site.pp") {
 		t.Errorf("puppet chosen without its manifest: %v, want an error naming templates/puppet/manifests/site.pp", d)
 	}
-	if d := Check(cfg, img, "dev", Choose(cfg, img, "dev", ansible), img.Template, none, ansible); len(d) != 0 {
+	if d := Check(cfg, nil, img, "dev", Choose(cfg, nil, img, "dev", ansible), img.Template, none, ansible); len(d) != 0 {
 		t.Errorf("an inferred stack needs no toggle: %v", d)
 	}
 	win := cfg.Images["windows"]
-	d = Check(cfg, win, "dev", Choose(cfg, win, "dev", []string{"shell"}), win.Template, none, []string{"shell"})
+	d = Check(cfg, nil, win, "dev", Choose(cfg, nil, win, "dev", []string{"shell"}), win.Template, none, []string{"shell"})
 	if !d.HasErrors() || d[0].Summary != "Template cannot run the chosen provisioning stack" || !strings.Contains(d[0].Detail, `"enable_ansible"`) {
 		t.Errorf("chosen stack the template cannot run: %v", d)
 	}
-	if d := Check(cfg, win, "dev", Choose(cfg, win, "dev", ansible), win.Template, none, ansible); len(d) != 0 {
+	if d := Check(cfg, nil, win, "dev", Choose(cfg, nil, win, "dev", ansible), win.Template, none, ansible); len(d) != 0 {
 		t.Errorf("chosen stack the template has a provisioner for, without toggle: %v", d)
 	}
-	if d := Check(cfg, img, "bare", Choose(cfg, img, "bare", ansible), img.Template, nil, ansible); len(d) != 0 {
+	if d := Check(cfg, nil, img, "bare", Choose(cfg, nil, img, "bare", ansible), img.Template, nil, ansible); len(d) != 0 {
 		t.Errorf("stack none needs nothing, got %v", d)
 	}
-	if dirs := AssetDirs(Choose(cfg, img, "dev", ansible)); len(dirs) != 1 || dirs[0] != "templates/ansible" {
+	if dirs := AssetDirs(Choose(cfg, nil, img, "dev", ansible)); len(dirs) != 1 || dirs[0] != "templates/ansible" {
 		t.Errorf("asset dirs %v", dirs)
 	}
 }
@@ -117,11 +117,11 @@ func TestChooseInferredWithoutAssets(t *testing.T) {
 	img := cfg.Images["linux"]
 	// Inferred puppet with hybrid's default settings, whose directory
 	// does not exist: no assets, no error.
-	st := Choose(cfg, img, "dev", []string{"puppet-masterless"})
+	st := Choose(cfg, nil, img, "dev", []string{"puppet-masterless"})
 	if st.Name != "puppet" || st.Provisioner != nil {
 		t.Fatalf("Choose = %+v, want puppet without assets", st)
 	}
-	if d := Check(cfg, img, "dev", st, img.Template, nil, []string{"puppet-masterless"}); len(d) != 0 {
+	if d := Check(cfg, nil, img, "dev", st, img.Template, nil, []string{"puppet-masterless"}); len(d) != 0 {
 		t.Errorf("Check: %v", d)
 	}
 }

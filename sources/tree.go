@@ -43,8 +43,9 @@ const maxWalkEntries = 1 << 20
 // Digests of Walk entries that are not regular files, as the plan package
 // names the same cases in a checkout.
 const (
-	digestMissing  = "missing"    // a link to nothing, or a link loop
-	digestNotAFile = "not-a-file" // a submodule, or a link leading outside the tree
+	digestMissing  = "missing"           // a link to nothing, or a link loop
+	digestNotAFile = "not-a-file"        // a submodule
+	digestOutside  = "outside-workspace" // a link leading outside the tree, never read
 )
 
 // Tree is the file tree of one commit, read from git objects with one
@@ -97,9 +98,10 @@ var (
 type TreeEntry struct {
 	// Path is slash-separated, relative to the repository root.
 	Path string
-	// Digest is "git:<blob object name>" for a regular file; "not-a-file"
-	// for a submodule or a link leading outside the tree; "missing" for a
-	// link to nothing (or a link loop).
+	// Digest is "git:<blob object name>" for a regular file;
+	// "outside-workspace" for a link leading outside the tree (never
+	// followed); "not-a-file" for a submodule; "missing" for a link to
+	// nothing (or a link loop).
 	Digest string
 }
 
@@ -323,7 +325,7 @@ func (t *Tree) Walk(dir string) ([]TreeEntry, error) {
 	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errLinkLoop):
 		return nil, nil
 	case errors.Is(err, ErrLinkOutside):
-		return []TreeEntry{{Path: dir, Digest: digestNotAFile}}, nil
+		return []TreeEntry{{Path: dir, Digest: digestOutside}}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -372,7 +374,7 @@ func (t *Tree) Walk(dir string) ([]TreeEntry, error) {
 					case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errLinkLoop):
 						out = append(out, TreeEntry{Path: p, Digest: digestMissing})
 					case errors.Is(err, ErrLinkOutside):
-						out = append(out, TreeEntry{Path: p, Digest: digestNotAFile})
+						out = append(out, TreeEntry{Path: p, Digest: digestOutside})
 					case err != nil:
 						return nil, &fs.PathError{Op: "walk", Path: p, Err: err}
 					case target.e.kind == kindDir:

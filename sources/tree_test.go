@@ -395,27 +395,27 @@ func TestTreeWalk(t *testing.T) {
 			underA := []TreeEntry{
 				{"a/b/c.txt", c}, {"a/b/d.txt", d}, {"a/b/up", readme},
 				{"a/dir-link/c.txt", c}, {"a/dir-link/d.txt", d}, {"a/dir-link/up", readme},
-				{"a/escape", "not-a-file"}, {"a/file-link", c}, {"a/sneaky", "not-a-file"},
+				{"a/escape", "outside-workspace"}, {"a/file-link", c}, {"a/sneaky", "outside-workspace"},
 			}
 			tests := map[string][]TreeEntry{
 				"a": underA,
 				".": append(append([]TreeEntry{{"README.md", readme}}, underA...),
-					TreeEntry{"abs", "not-a-file"}, TreeEntry{"bin/run.sh", oid("bin/run.sh")},
-					TreeEntry{"chain", c}, TreeEntry{"dangling", "missing"}, TreeEntry{"escape-via-up", "not-a-file"},
+					TreeEntry{"abs", "outside-workspace"}, TreeEntry{"bin/run.sh", oid("bin/run.sh")},
+					TreeEntry{"chain", c}, TreeEntry{"dangling", "missing"}, TreeEntry{"escape-via-up", "outside-workspace"},
 					TreeEntry{"file-as-dir", "missing"}, TreeEntry{"loop1", "missing"}, TreeEntry{"loop2", "missing"},
 					TreeEntry{"sub", "not-a-file"}, TreeEntry{"via-dir-link", d},
 				),
 				// Walked from the link, a/b/back leads to a, which is not
 				// above: read, but for a/b (and a/dir-link) inside it.
 				"a/dir-link": {
-					{"a/dir-link/back/escape", "not-a-file"}, {"a/dir-link/back/file-link", c}, {"a/dir-link/back/sneaky", "not-a-file"},
+					{"a/dir-link/back/escape", "outside-workspace"}, {"a/dir-link/back/file-link", c}, {"a/dir-link/back/sneaky", "outside-workspace"},
 					{"a/dir-link/c.txt", c}, {"a/dir-link/d.txt", d}, {"a/dir-link/up", readme},
 				},
 				"bin":         {{"bin/run.sh", oid("bin/run.sh")}},
 				"a/b/c.txt":   {{"a/b/c.txt", c}},
 				"a/file-link": {{"a/file-link", c}},
 				"sub":         {{"sub", "not-a-file"}},
-				"abs":         {{"abs", "not-a-file"}},
+				"abs":         {{"abs", "outside-workspace"}},
 				"nope":        nil,
 				"dangling":    nil,
 				"a/b/nope":    nil,

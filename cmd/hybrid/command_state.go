@@ -218,6 +218,7 @@ func workspaceStatePath() (string, map[string]*hcl.File, hcl.Diagnostics) {
 			}
 		}
 	}
+	fatal = append(fatal, checkStateDir(cfg)...)
 	return statePath(&plan.Workspace{Config: cfg}), p.Files(), fatal
 }
 
