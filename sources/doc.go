@@ -32,6 +32,24 @@
 // user's. It records nothing: the caller stores the commits it reports in the
 // state. Reading (ObjectsFor, Tree) writes nothing at all.
 //
+// Sync and Store.Fetch survive being killed at any moment, with or without
+// their git, and the next call recovers with no manual step (lock.go,
+// recover.go). Each holds an OS file lock per source, <root>/.<name>.lock,
+// whose file records the process group of the git it runs, so the next
+// holder can end a git a killed one left. A first clone is made in
+// <root>/.<name>.tmp-<digits> and renamed into place when checked out; the
+// next Sync removes such leftovers. An update writes
+// .git/hybrid-sync-in-progress (the commits it moves between) before it
+// fetches; a Sync that finds it removes git's stale lock files there and
+// finishes the checkout, discarding only changes that the interrupted
+// checkout could have made, which are contents of the two commits: any
+// other change is still refused. In a store, whose lock files can only be
+// a killed Fetch's, stale lock files are removed on every Fetch.
+//
+// Every git runs supervised: in a process group of its own, which is
+// killed as a whole when the context ends (SIGTERM, then SIGKILL), and on
+// Linux with a parent-death signal, so it dies with hybrid.
+//
 // It needs git 2.24 or newer (for --end-of-options); sources in SHA-256
 // repositories need git 2.29 or newer.
 package sources

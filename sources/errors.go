@@ -21,6 +21,11 @@ type DirtyError struct {
 	Dir string
 	// Files are the changed paths, relative to Dir, in git status order.
 	Files []string
+	// Interrupted is set when a sync of the checkout was interrupted (its
+	// in-progress marker is there) and Files are the changes that sync
+	// could not have made: the user's. Hybrid finishes the sync once they
+	// are gone.
+	Interrupted bool
 }
 
 // maxListed bounds how many files an error message names.
@@ -28,6 +33,10 @@ const maxListed = 10
 
 // Error lists the changed files and says how to proceed.
 func (e *DirtyError) Error() string {
+	if e.Interrupted {
+		return fmt.Sprintf("%s has local changes hybrid will not overwrite (%s), made after a sync of it was interrupted; remove or stash them (git stash -u), then run hybrid sources sync again to finish that sync, or delete %s so hybrid clones it again",
+			e.Dir, listFiles(e.Files), e.Dir)
+	}
 	return fmt.Sprintf("%s has local changes hybrid will not overwrite (%s); commit, stash or remove them, or delete %s so hybrid clones it again",
 		e.Dir, listFiles(e.Files), e.Dir)
 }

@@ -75,6 +75,11 @@ var globalArgs = []string{
 	"-c", "protocol.ext.allow=never",
 	"-c", "protocol.fd.allow=never",
 	"-c", "advice.detachedHead=false",
+	// A gc or maintenance run that a fetch starts stays in git's process
+	// group, supervised with it, instead of detaching into the background
+	// where it would outlive hybrid.
+	"-c", "gc.autoDetach=false",
+	"-c", "maintenance.autoDetach=false",
 }
 
 // repoSelectingEnv are the variables that make git use a repository other
@@ -196,7 +201,7 @@ func shellQuote(s string) string {
 }
 
 // waitDelay bounds how long a cancelled git may take to exit after SIGTERM
-// before it is killed.
+// before its process group is killed.
 const waitDelay = 10 * time.Second
 
 // run runs git args in dir (the current directory when empty) with env and
@@ -208,6 +213,12 @@ func (g *Git) run(ctx context.Context, dir string, env []string, args ...string)
 
 // runInput is run with stdin as git's standard input (the null device when
 // nil).
+//
+// git runs supervised: it leads a process group of its own (detach), dies
+// with hybrid on Linux (dieWithParent), its whole group is killed when ctx
+// ends and SIGTERM was not enough (superviseGroup), and while it runs the
+// lock of the source being synced, if ctx carries one, records its group so
+// that the next hybrid can end it if this one is killed.
 func (g *Git) runInput(ctx context.Context, dir string, env []string, stdin io.Reader, args ...string) ([]byte, error) {
 	argv := append(append([]string{}, globalArgs...), args...)
 	cmd := exec.CommandContext(ctx, g.bin(), argv...)
@@ -220,17 +231,32 @@ func (g *Git) runInput(ctx context.Context, dir string, env []string, stdin io.R
 	if g.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(&stderr, g.Stderr)
 	}
-	cmd.WaitDelay = waitDelay
+	// A little longer than superviseGroup waits, so the group is killed
+	// while git, its leader, is still there to be waited for.
+	cmd.WaitDelay = waitDelay + time.Second
 	detach(cmd)
-	err := cmd.Run()
+	dieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("git %s: %w", args[0], ctx.Err())
+		}
+		return nil, fmt.Errorf("cannot run %s: install git 2.24 or newer, or put it on PATH: %w", g.bin(), err)
+	}
+	sup := supervisorFrom(ctx)
+	if sup != nil {
+		sup.started(cmd.Process.Pid)
+	}
+	stop := superviseGroup(ctx, cmd)
+	err := cmd.Wait()
+	stop()
+	if sup != nil {
+		sup.ended()
+	}
 	if err == nil {
 		return stdout.Bytes(), nil
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("git %s: %w", args[0], ctx.Err())
-	}
-	if cmd.ProcessState == nil { // git did not start
-		return nil, fmt.Errorf("cannot run %s: install git 2.24 or newer, or put it on PATH: %w", g.bin(), err)
 	}
 	return stdout.Bytes(), &commandError{args: args, stderr: stderr.String(), err: err}
 }

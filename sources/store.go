@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // StoreDir is the directory inside the sources directory that holds one bare
@@ -31,11 +30,6 @@ const scanRefPrefix = "refs/hybrid/scan/"
 // never be a store's own name (<name>.git, with name starting with a letter
 // or a digit).
 const tempStorePrefix = ".tmp-"
-
-// staleTempAge is how old a leftover temporary store directory must be
-// before Fetch removes it: younger ones may belong to a Fetch still running
-// in another hybrid process.
-const staleTempAge = time.Hour
 
 // Store is the local object store of one source: a bare repository that
 // holds the commits hybrid fetched for it, each pinned by a ref so git gc
@@ -117,7 +111,11 @@ func (s *Store) isDir() (bool, error) {
 // url if needed; a commit already present needs no network.
 //
 // A missing store is made in a temporary directory beside it and renamed
-// into place, so a killed Fetch never leaves a half-made store. A store path
+// into place, so a killed Fetch never leaves a half-made store. Fetch holds
+// the source's lock (sourceLock), so what a killed Fetch left is repaired
+// by the next: a git it left running is ended, its temporary stores and
+// the lock files its git left in the store are removed (a half-written
+// pack is git's to ignore), and a store git cannot use is made again. A store path
 // that is not a bare repository of the commit's object format is removed and
 // made again: the store holds only fetched objects.
 //
@@ -147,6 +145,12 @@ func (s *Store) Fetch(ctx context.Context, url, ref, commit string) error {
 	if err != nil {
 		return err
 	}
+	lock, err := lockSource(ctx, filepath.Dir(filepath.Dir(s.dir)), s.name)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	ctx = withSupervisor(ctx, lock)
 	local := withGitDir(s.git.environ(nil), s.dir)
 
 	exists, err := s.isDir()
@@ -154,6 +158,9 @@ func (s *Store) Fetch(ctx context.Context, url, ref, commit string) error {
 		return err
 	}
 	if exists {
+		// Under the lock no other Fetch runs, and the lock ended any git
+		// a killed one left: lock files in the store are stale.
+		removeStaleGitLocks(s.dir)
 		has, err := s.git.hasCommit(ctx, s.dir, local, commit)
 		if err != nil {
 			return err
@@ -331,7 +338,10 @@ func (s *Store) create(ctx context.Context, format string) (err error) {
 }
 
 // removeStaleTemps removes the temporary store directories of name that a
-// killed Fetch left in parent, once they are older than staleTempAge.
+// killed Fetch left in parent. The caller holds the source's lock, so no
+// Fetch of name is making one. A name is name's if it is
+// .tmp-<name>.git-<digits> (what os.MkdirTemp makes): the digits keep a
+// source "a" from taking those of a source "a.git-b".
 func removeStaleTemps(parent, name string) {
 	list, err := os.ReadDir(parent)
 	if err != nil {
@@ -339,11 +349,8 @@ func removeStaleTemps(parent, name string) {
 	}
 	prefix := tempStorePrefix + name + ".git-"
 	for _, e := range list {
-		if !strings.HasPrefix(e.Name(), prefix) {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil || time.Since(fi.ModTime()) < staleTempAge {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || rest == "" || !allDigits(rest) {
 			continue
 		}
 		os.RemoveAll(filepath.Join(parent, e.Name()))

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -251,24 +250,23 @@ func TestStoreRemovesStaleTempDirs(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "sources")
 	s := g.Store(root, "src")
 	parent := filepath.Join(root, StoreDir)
+	// Fetch holds the source's lock: every temporary store of src is a
+	// killed Fetch's, however young. Those of other sources stay, even
+	// one whose name starts like src's.
 	stale := filepath.Join(parent, ".tmp-src.git-123")
 	fresh := filepath.Join(parent, ".tmp-src.git-456")
 	otherSource := filepath.Join(parent, ".tmp-srcx.git-789")
-	for _, dir := range []string{stale, fresh, otherSource} {
+	longerName := filepath.Join(parent, ".tmp-src.git-b.git-789")
+	for _, dir := range []string{stale, fresh, otherSource, longerName} {
 		writeFile(t, filepath.Join(dir, "HEAD"), "ref: refs/heads/main\n")
-	}
-	old := time.Now().Add(-2 * staleTempAge)
-	for _, dir := range []string{stale, otherSource} {
-		if err := os.Chtimes(dir, old, old); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if err := s.Fetch(context.Background(), r.URL, "main", r.Main[2]); err != nil {
 		t.Fatal(err)
 	}
 	mustHave(t, s, r.Main[2])
 	mustNotExist(t, stale)
-	for _, dir := range []string{fresh, otherSource} {
+	mustNotExist(t, fresh)
+	for _, dir := range []string{otherSource, longerName} {
 		if _, err := os.Stat(dir); err != nil {
 			t.Errorf("%s: %v; a Fetch of src must keep it", dir, err)
 		}

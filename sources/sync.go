@@ -39,9 +39,15 @@ type SyncResult struct {
 	Kind RefKind
 	// Action is what happened.
 	Action SyncAction
-	// From is the commit checked out before (empty when cloned); Commit is
+	// From is the commit checked out before (empty when cloned; the commit
+	// an interrupted sync started from when Sync finished it); Commit is
 	// the commit checked out now, which is always the locked commit.
 	From, Commit string
+	// Recovered says, a line each, what Sync repaired that killed syncs
+	// left behind: git processes ended, temporary clones removed, stale
+	// git lock files removed, an interrupted checkout finished. It is
+	// empty when there was nothing to repair.
+	Recovered []string
 }
 
 // String describes the result in a line, such as
@@ -64,16 +70,29 @@ func short(commit string) string {
 }
 
 // Sync brings the checkout <root>/<src.Name> to src.Commit. A missing
-// checkout is created (git init, origin set to the URL, fetch, detached
-// checkout); an existing one is updated in place after checking that it is a
-// git checkout of the same URL with no modified, staged or untracked files.
+// checkout is cloned (git init, origin set to the URL, fetch, detached
+// checkout) in a temporary directory beside it, <root>/.<name>.tmp-<digits>,
+// and renamed into place once it is checked out; an existing one is updated
+// in place after checking that it is a git checkout of the same URL with no
+// modified, staged or untracked files.
 //
 // Before checking out, Sync verifies that the locked commit is what the ref
 // leads to: in the history of a branch, equal to the commit a tag points to,
 // or equal to a commit ref; otherwise it returns a *TamperError. A dirty
 // checkout gives a *DirtyError, a different origin an *OriginError; in both
-// cases nothing in the checkout is touched. If creating a checkout fails, the
-// directory Sync made is removed, so the next Sync starts afresh.
+// cases nothing in the checkout is touched. If creating a checkout fails,
+// its temporary directory is removed, so the next Sync starts afresh.
+//
+// Sync may be killed at any moment, with or without its git, and the next
+// Sync recovers with no manual step. It holds the source's lock
+// (sourceLock), which ends any git a killed Sync left running. It removes
+// the temporary clones killed Syncs left (names that only Sync makes, never
+// a checkout's). An update writes an in-progress marker into the checkout's
+// git directory before fetching and removes it once the checkout is at the
+// locked commit; the next Sync that finds it finishes the interrupted
+// checkout, discarding only the changes that checkout could have made and
+// refusing (a *DirtyError with Interrupted set) if there are others, as
+// recoverCheckout describes. SyncResult.Recovered says what was repaired.
 //
 // A commit ref whose commit is already present needs no network. Branches and
 // tags are always fetched, so the check runs against the remote as it is now.
@@ -100,6 +119,16 @@ func (g *Git) Sync(ctx context.Context, root string, src Source) (res *SyncResul
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockSource(ctx, rootReal, src.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
+	ctx = withSupervisor(ctx, lock)
+	notes := append([]string(nil), lock.notes...)
+	if n := removeTempClones(rootReal, src.Name); n > 0 {
+		notes = append(notes, fmt.Sprintf("removed %d unfinished clone(s) of %s left by interrupted syncs", n, display))
+	}
 	dir, exists, err := sourceDir(rootReal, src.Name, display)
 	if err != nil {
 		return nil, err
@@ -107,6 +136,7 @@ func (g *Git) Sync(ctx context.Context, root string, src Source) (res *SyncResul
 
 	local := g.environ(nil)
 	probeDir := rootReal
+	var gitDir, from, reportFrom string
 	if exists {
 		if err := g.checkCheckout(ctx, dir, display, local); err != nil {
 			return nil, err
@@ -118,12 +148,29 @@ func (g *Git) Sync(ctx context.Context, root string, src Source) (res *SyncResul
 		if !sameURL(got, url, dir) {
 			return nil, &OriginError{Dir: display, Want: src.URL, Got: got}
 		}
+		if gitDir, err = g.gitDir(ctx, dir, local); err != nil {
+			return nil, err
+		}
+		rec, err := g.recoverCheckout(ctx, dir, gitDir, display, local)
+		if err != nil {
+			return nil, err
+		}
+		notes = append(notes, rec.notes...)
 		files, err := g.status(ctx, dir, local)
 		if err != nil {
 			return nil, err
 		}
 		if len(files) > 0 {
 			return nil, &DirtyError{Dir: display, Files: files}
+		}
+		if from, err = g.head(ctx, dir, local); err != nil {
+			return nil, err
+		}
+		reportFrom = from
+		if rec.marker != nil {
+			// The state still records the commit the interrupted
+			// sync started from.
+			reportFrom = rec.marker.From
 		}
 		probeDir = dir
 	}
@@ -141,58 +188,130 @@ func (g *Git) Sync(ctx context.Context, root string, src Source) (res *SyncResul
 		return nil, err
 	}
 
+	res = &SyncResult{Dir: display, Kind: ref.Kind, Commit: commit}
 	if !exists {
-		// Mkdir, not git init alone: it fails if the directory appeared
-		// meanwhile, so the cleanup below only ever removes what Sync made.
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", display, err)
-		}
-		defer func() {
-			if err != nil {
-				os.RemoveAll(dir)
-			}
-		}()
-		if _, err := g.run(ctx, dir, local, "init", "--quiet", "--initial-branch=main"); err != nil {
-			return nil, fmt.Errorf("create a git repository in %s: %w", display, err)
-		}
-		if _, err := g.run(ctx, dir, local, "remote", "add", "--end-of-options", "origin", url); err != nil {
-			return nil, fmt.Errorf("set the origin of %s: %w", display, err)
-		}
-	}
-
-	if err := g.fetchAndVerify(ctx, dir, env, src, url, ref, commit); err != nil {
-		return nil, err
-	}
-
-	from, err := g.head(ctx, dir, local)
-	if err != nil {
-		return nil, err
-	}
-	if from != commit {
-		// No --force: the tree was clean, and if a file appeared since, git
-		// refuses to overwrite it rather than losing it.
-		if _, err := g.run(ctx, dir, local, "checkout", "--quiet", "--detach", commit, "--"); err != nil {
-			return nil, fmt.Errorf("check out %s in %s: %w; run git status there, then hybrid sources sync again", short(commit), display, err)
-		}
-		now, err := g.head(ctx, dir, local)
-		if err != nil {
+		if err := g.clone(ctx, rootReal, dir, display, local, env, src, url, ref, commit); err != nil {
 			return nil, err
 		}
-		if now != commit {
-			return nil, fmt.Errorf("after checking out %s in %s, HEAD is %q; run git status there, then hybrid sources sync again", commit, display, now)
-		}
+		res.Action, res.Recovered = ActionCloned, notes
+		return res, nil
 	}
-
-	res = &SyncResult{Dir: display, Kind: ref.Kind, From: from, Commit: commit}
-	switch {
-	case !exists:
-		res.Action, res.From = ActionCloned, ""
-	case from == commit:
+	if err := g.update(ctx, dir, gitDir, display, local, env, src, url, ref, from, commit); err != nil {
+		return nil, err
+	}
+	res.From, res.Recovered = reportFrom, notes
+	res.Action = ActionUpdated
+	if reportFrom == commit {
 		res.Action = ActionUnchanged
-	default:
-		res.Action = ActionUpdated
 	}
 	return res, nil
+}
+
+// clone makes the checkout dir (in rootReal, which the caller holds the
+// source's lock on) at commit: it is made and checked out in a temporary
+// directory, then renamed into place.
+func (g *Git) clone(ctx context.Context, rootReal, dir, display string, local, env []string, src Source, url string, ref Resolved, commit string) (err error) {
+	tmp, err := makeTempClone(rootReal, src.Name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if _, err := g.run(ctx, tmp, local, "init", "--quiet", "--initial-branch=main"); err != nil {
+		return fmt.Errorf("create a git repository for %s: %w", display, err)
+	}
+	if _, err := g.run(ctx, tmp, local, "remote", "add", "--end-of-options", "origin", url); err != nil {
+		return fmt.Errorf("set the origin of %s: %w", display, err)
+	}
+	if err := g.fetchAndVerify(ctx, tmp, env, src, url, ref, commit); err != nil {
+		return err
+	}
+	if err := g.checkout(ctx, tmp, display, local, commit); err != nil {
+		return err
+	}
+	// The checkout was missing when the lock was taken; only something
+	// other than hybrid can have made it since. Rename would replace an
+	// empty directory: leave whatever is there alone.
+	if _, err := os.Lstat(dir); err == nil {
+		return fmt.Errorf("%s appeared while hybrid cloned the source; move it away and run hybrid sources sync again", display)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("move the new clone of %s into place: %w", display, err)
+	}
+	tmp = ""
+	return nil
+}
+
+// update brings the clean checkout dir, at from, to commit. The in-progress
+// marker in gitDir covers every git command that may write the checkout
+// (fetch, checkout). It is removed once the checkout is at commit, or when
+// the fetch or the verification failed on its own (git then left nothing
+// behind, and the work tree was not touched), or when the checkout failed
+// without touching anything (git refused before it began: a file in the
+// way, an index.lock of another git). It stays when the sync was cancelled
+// (a killed git may have left lock files) or the checkout failed half way,
+// for the next Sync to finish.
+func (g *Git) update(ctx context.Context, dir, gitDir, display string, local, env []string, src Source, url string, ref Resolved, from, commit string) (err error) {
+	if err := writeMarker(gitDir, marker{From: from, To: commit}); err != nil {
+		return fmt.Errorf("%s: %w", display, err)
+	}
+	checkingOut := false
+	defer func() {
+		keep := err != nil && (ctx.Err() != nil || checkingOut && !g.untouched(ctx, dir, local, from))
+		if !keep {
+			if rmErr := removeMarker(gitDir); err == nil && rmErr != nil {
+				err = fmt.Errorf("%s: %w", display, rmErr)
+			}
+		}
+	}()
+	if err := g.fetchAndVerify(ctx, dir, env, src, url, ref, commit); err != nil {
+		return err
+	}
+	if from == commit {
+		return nil
+	}
+	// No --force: the tree was clean, and if a file appeared since, git
+	// refuses to overwrite it rather than losing it.
+	checkingOut = true
+	return g.checkout(ctx, dir, display, local, commit)
+}
+
+// untouched reports whether the checkout dir is still clean at from, as
+// update found it.
+func (g *Git) untouched(ctx context.Context, dir string, env []string, from string) bool {
+	head, err := g.head(ctx, dir, env)
+	if err != nil || head != from {
+		return false
+	}
+	files, err := g.status(ctx, dir, env)
+	return err == nil && len(files) == 0
+}
+
+// checkout checks commit out in dir, detached, and checks HEAD is there.
+func (g *Git) checkout(ctx context.Context, dir, display string, local []string, commit string) error {
+	if _, err := g.run(ctx, dir, local, "checkout", "--quiet", "--detach", commit, "--"); err != nil {
+		return fmt.Errorf("check out %s in %s: %w; run git status there, then hybrid sources sync again", short(commit), display, err)
+	}
+	now, err := g.head(ctx, dir, local)
+	if err != nil {
+		return err
+	}
+	if now != commit {
+		return fmt.Errorf("after checking out %s in %s, HEAD is %q; run git status there, then hybrid sources sync again", commit, display, now)
+	}
+	return nil
+}
+
+// gitDir returns the absolute git directory of the checkout dir.
+func (g *Git) gitDir(ctx context.Context, dir string, env []string) (string, error) {
+	out, err := g.run(ctx, dir, env, "rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(string(out), "\n"), "\r"), nil
 }
 
 // fetchAndVerify fetches what ref needs into dir and checks that commit is
