@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/graph"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/state"
@@ -43,6 +44,9 @@ type Options struct {
 	Hasher *Hasher
 	// Git inspects source checkouts; nil skips checkout drift.
 	Git SourceInspector
+	// NoRefresh leaves out what recorded builds left on disk (their
+	// artifact files inside the workspace): plan -refresh=false.
+	NoRefresh bool
 	// Secrets digests sensitive values with the workspace's key. Nil uses
 	// a key made from the state's lineage, which the state file holds:
 	// fine for tests, not for plans that leave the machine.
@@ -453,7 +457,11 @@ func (pl *planner) render(n *node) (*Change, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a rendered file", Detail: err.Error()}}
 	}
 	switch d := onDisk.Files[r.Path]; {
-	case d == "missing" || d == "not-a-file":
+	case d == digestMissing && rec.Digest == digest:
+		// A fresh checkout of the workspace (a CI runner) has no configs/:
+		// the render is what was recorded, and apply writes the file
+		// before any build reads it. Not a change.
+	case d == digestMissing || d == digestNotAFile || d == digestOutside:
 		c.Action = Update
 		c.Reasons = append(c.Reasons, Reason{Kind: ReasonRenderDrift, Input: r.Path, Before: short(rec.Digest),
 			Message: fmt.Sprintf("%s is missing", r.Path)})
@@ -642,10 +650,18 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 		}
 	}
 	for _, a := range rec.Artifacts {
+		if pl.opts.NoRefresh {
+			break
+		}
 		for _, f := range a.Files {
 			p := f
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir), p)
+			}
+			// Only local files inside the workspace: an artifact on
+			// another machine's disk, a URL or an ID is not checked.
+			if !fsutil.Within(cfg.Dir, filepath.Clean(p)) {
+				continue
 			}
 			if _, err := os.Stat(p); err != nil {
 				c.Action = Update
