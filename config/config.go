@@ -1,9 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -11,7 +13,11 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // Filename is the configuration file hybrid reads in the workspace root.
@@ -47,6 +53,11 @@ type Config struct {
 	mu       sync.Mutex
 	varFiles map[string]*VarFile
 	attrs    attrCache
+
+	// guard caps what expressions build; funcs are the functions, wrapped
+	// by it so that their results keep the sensitive mark.
+	guard *hclguard.Guard
+	funcs map[string]function.Function
 }
 
 type rawFile struct {
@@ -75,7 +86,7 @@ func Load(p *hclparse.Parser, dir string, in Inputs) (*Config, hcl.Diagnostics) 
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid workspace directory", Detail: err.Error()}}
 	}
 	name := filepath.Join(abs, Filename)
-	src, err := os.ReadFile(name)
+	src, err := hclguard.ReadFile(name)
 	if err != nil {
 		detail := fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))
 		if os.IsNotExist(err) {
@@ -88,7 +99,13 @@ func Load(p *hclparse.Parser, dir string, in Inputs) (*Config, hcl.Diagnostics) 
 
 // Parse decodes configuration source as if read from filename inside the
 // workspace root dir.
+//
+// The source is scanned before it is parsed, and refused if it nests too
+// deeply or is too large for the parser (see hclguard.Check); what its
+// expressions build is capped (hclguard.Limits), so hostile configurations
+// end in an error, not a crash or an out-of-memory kill.
 func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Inputs) (*Config, hcl.Diagnostics) {
+	g := hclguard.New(hclguard.DefaultLimits)
 	c := &Config{
 		Dir: dir, Filename: filename,
 		Variables: map[string]*Variable{}, Locals: map[string]cty.Value{},
@@ -97,10 +114,17 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		Environments: map[string]*Environment{}, Images: map[string]*Image{},
 		forEachBlocks: map[string]hcl.Range{},
 		parser:        p, varFiles: map[string]*VarFile{},
+		guard: g, funcs: guardedFunctions(dir, g),
+	}
+	if diags := hclguard.Check(src, filename, hclguard.Native); diags.HasErrors() {
+		return c, diags
 	}
 	f, diags := p.ParseHCL(src, filename)
 	if diags.HasErrors() {
 		return c, diags
+	}
+	if body, ok := f.Body.(*hclsyntax.Body); ok {
+		g.Instrument(body)
 	}
 	var raw rawFile
 	diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
@@ -109,6 +133,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 	}
 
 	var d hcl.Diagnostics
+	g.Reset()
 	c.Settings, d = decodeSettings(raw.Hybrid)
 	diags = append(diags, d...)
 
@@ -117,6 +142,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		if diags = append(diags, seen.check("variable", rv.Name, rv.DefRange)...); seen.dup {
 			continue
 		}
+		g.Reset()
 		v, d := decodeVariable(rv)
 		diags = append(diags, d...)
 		c.Variables[v.Name] = v
@@ -130,6 +156,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		if diags = append(diags, seen.check("source", rs.Name, rs.DefRange)...); seen.dup {
 			continue
 		}
+		g.Reset()
 		s, d := decodeSource(rs, c.Settings.Dirs)
 		diags = append(diags, d...)
 		c.Sources[s.Name] = s
@@ -138,6 +165,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		if diags = append(diags, seen.check("plugin", rp.Name, rp.DefRange)...); seen.dup {
 			continue
 		}
+		g.Reset()
 		pl, d := decodePlugin(rp)
 		diags = append(diags, d...)
 		c.Plugins[pl.Name] = pl
@@ -151,6 +179,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		if diags = append(diags, seen.check("provisioner", rp.Name, rp.DefRange)...); seen.dup {
 			continue
 		}
+		g.Reset()
 		pv, d := decodeProvisioner(rp, ctx, defaults)
 		diags = append(diags, d...)
 		if pv != nil {
@@ -161,14 +190,16 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		if diags = append(diags, seen.check("var_group", rg.Name, rg.DefRange)...); seen.dup {
 			continue
 		}
-		g, d := decodeVarGroup(rg, ctx)
+		g.Reset()
+		vg, d := decodeVarGroup(rg, ctx)
 		diags = append(diags, d...)
-		c.VarGroups[g.Name] = g
+		c.VarGroups[vg.Name] = vg
 	}
 	for _, re := range raw.Environments {
 		if diags = append(diags, seen.check("environment", re.Name, re.DefRange)...); seen.dup {
 			continue
 		}
+		g.Reset()
 		e, d := decodeEnvironment(re, ctx)
 		diags = append(diags, d...)
 		c.Environments[e.Name] = e
@@ -179,6 +210,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 	diags = append(diags, c.decodeImages(raw.Images, ctx, seen)...)
 
 	diags = append(diags, c.checkReferences()...)
+	g.Reset() // whoever evaluates the file's expressions next starts afresh
 	return c, diags
 }
 
@@ -226,6 +258,13 @@ func (c *Config) SetFiles(f Files) {
 // EvalContext is the context hybrid.hcl expressions are evaluated in: var.*,
 // local.*, source.<name>.{path,url,ref} and the functions.
 func (c *Config) EvalContext() *hcl.EvalContext {
+	ctx := c.baseContext()
+	ctx.Variables["local"] = cty.ObjectVal(c.Locals)
+	return ctx
+}
+
+// baseContext is EvalContext without local.*.
+func (c *Config) baseContext() *hcl.EvalContext {
 	vars := map[string]cty.Value{}
 	for name, v := range c.Variables {
 		if v.Value == cty.NilVal {
@@ -243,86 +282,159 @@ func (c *Config) EvalContext() *hcl.EvalContext {
 			"ref":  cty.StringVal(s.Ref),
 		})
 	}
+	funcs := c.funcs
+	if funcs == nil {
+		funcs = Functions(c.Dir)
+	}
 	return &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"var":    cty.ObjectVal(vars),
-			"local":  cty.ObjectVal(c.Locals),
 			"source": cty.ObjectVal(srcs),
 		},
-		Functions: Functions(c.Dir),
+		Functions: funcs,
 	}
 }
 
-// evalLocals evaluates locals blocks in dependency order, so a local may use
-// another wherever it is declared; a cycle is an error naming its members.
+// local is one local value waiting to be evaluated.
+type local struct {
+	name string
+	attr *hcl.Attribute
+	deps []string // the locals it refers to, each once
+}
+
+// evalLocals evaluates locals blocks in dependency order (Kahn's algorithm
+// over local.* references), so a local may use another wherever it is
+// declared; a cycle is an error naming its members. Each local is evaluated
+// with only the locals it refers to in scope, so the whole costs time
+// linear in the size of the locals, not quadratic in their number.
 func (c *Config) evalLocals(blocks []*rawLocals) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	pending := map[string]*hcl.Attribute{}
-	var order []string
+	var all []*local
+	index := map[string]int{}
 	for _, b := range blocks {
 		attrs, d := b.Body.JustAttributes()
 		diags = append(diags, d...)
-		for _, name := range sortedKeys(attrs) {
-			a := attrs[name]
-			if prev, ok := pending[name]; ok {
+		for _, a := range sortedAttributes(attrs) {
+			if prev, ok := index[a.Name]; ok {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Duplicate local value",
-					Detail:   fmt.Sprintf("Local %q was already defined at %s.", name, prev.Range),
+					Detail:   fmt.Sprintf("Local %q was already defined at %s.", a.Name, all[prev].attr.Range),
 					Subject:  a.NameRange.Ptr(),
 				})
 				continue
 			}
-			pending[name] = a
-			order = append(order, name)
+			index[a.Name] = len(all)
+			all = append(all, &local{name: a.Name, attr: a})
 		}
 	}
-	sort.Strings(order)
-	for len(pending) > 0 {
-		progressed := false
-		for _, name := range order {
-			a, ok := pending[name]
-			if !ok {
+	// Evaluate in name order where the dependencies allow, so diagnostics
+	// come out in a stable order.
+	slices.SortFunc(all, func(a, b *local) int { return strings.Compare(a.name, b.name) })
+	for i, l := range all {
+		index[l.name] = i
+	}
+	waiting := make([]int, len(all))
+	dependents := make([][]int, len(all))
+	for i, l := range all {
+		seen := map[string]bool{}
+		for _, tr := range l.attr.Expr.Variables() {
+			if tr.RootName() != "local" {
 				continue
 			}
-			ready := true
-			for _, tr := range a.Expr.Variables() {
-				if tr.RootName() != "local" || len(tr) < 2 {
-					continue
-				}
-				dep := attrName(tr[1])
-				if _, waiting := pending[dep]; waiting && dep != name {
-					ready = false
-				}
+			dep := ""
+			if len(tr) > 1 {
+				dep = attrName(tr[1])
 			}
-			if !ready {
+			if dep == "" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid reference",
+					Detail:   "The local object cannot be used whole or with a computed key; refer to one local value, as local.NAME.",
+					Subject:  tr.SourceRange().Ptr(),
+				})
 				continue
 			}
-			v, d := a.Expr.Value(c.EvalContext())
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				v = cty.DynamicVal
+			if seen[dep] {
+				continue
 			}
-			c.Locals[name] = v
-			delete(pending, name)
-			progressed = true
-		}
-		if !progressed {
-			names := sortedKeys(pending)
-			first := pending[names[0]]
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Cycle in local values",
-				Detail:   fmt.Sprintf("These locals refer to each other in a cycle: %s.", "local."+strings.Join(names, ", local.")),
-				Subject:  first.Range.Ptr(),
-			})
-			for _, n := range names {
-				c.Locals[n] = cty.DynamicVal
+			seen[dep] = true
+			l.deps = append(l.deps, dep)
+			if j, ok := index[dep]; ok { // a local that uses itself waits forever: a cycle
+				waiting[i]++
+				dependents[j] = append(dependents[j], i)
 			}
-			break
 		}
+	}
+	queue := make([]int, 0, len(all))
+	for i := range all {
+		if waiting[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	base := c.baseContext()
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		l := all[i]
+		scope := make(map[string]cty.Value, len(l.deps))
+		for _, dep := range l.deps {
+			if v, ok := c.Locals[dep]; ok {
+				scope[dep] = v
+			}
+		}
+		ctx := base.NewChild()
+		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(scope)}
+		c.guard.Reset()
+		v, d := l.attr.Expr.Value(ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			v = cty.DynamicVal
+		} else if err := c.guard.Check(v); err != nil {
+			diags = append(diags, c.guard.Limits.TooLarge(err, l.attr.Expr.Range()))
+			v = cty.DynamicVal
+		}
+		c.Locals[l.name] = v
+		for _, d := range dependents[i] {
+			if waiting[d]--; waiting[d] == 0 {
+				queue = append(queue, d)
+			}
+		}
+	}
+	var cycle []string
+	for i, l := range all {
+		if waiting[i] > 0 {
+			cycle = append(cycle, l.name)
+			c.Locals[l.name] = cty.DynamicVal
+		}
+	}
+	if len(cycle) > 0 {
+		shown := cycle
+		more := ""
+		if len(shown) > 10 {
+			more = fmt.Sprintf(" and %d more", len(shown)-10)
+			shown = shown[:10]
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cycle in local values",
+			Detail:   fmt.Sprintf("These locals refer to each other in a cycle, or to a local in one: local.%s%s.", strings.Join(shown, ", local."), more),
+			Subject:  all[index[cycle[0]]].attr.Range.Ptr(),
+		})
 	}
 	return diags
+}
+
+// sortedAttributes returns attrs in source order.
+func sortedAttributes(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *hcl.Attribute) int {
+		return cmp.Or(cmp.Compare(a.Range.Start.Byte, b.Range.Start.Byte), strings.Compare(a.Name, b.Name))
+	})
+	return out
 }
 
 // EnvironmentNames returns the environment names, sorted.

@@ -5,12 +5,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
+
+// valueLimits caps the values an attribute may have, whatever built them.
+var valueLimits = hclguard.DefaultLimits
 
 // SensitiveMark marks a cty value that came from a sensitive variable. Marks
 // travel through every expression, so a value derived from a secret stays
@@ -75,7 +81,33 @@ func evalString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (st
 			Subject:  expr.Range().Ptr(),
 		})
 	}
+	if err := valueLimits.Check(sv); err != nil {
+		return def, append(diags, valueLimits.TooLarge(err, expr.Range()))
+	}
 	return sv.AsString(), diags
+}
+
+// evalDuration evaluates an optional duration attribute, a Go duration
+// string such as "90m" or "2h30m": 0 when it is absent.
+func evalDuration(expr hcl.Expression, ctx *hcl.EvalContext, what string) (time.Duration, hcl.Diagnostics) {
+	s, diags := evalString(expr, ctx, what, "")
+	if diags.HasErrors() || s == "" && isNull(expr) {
+		return 0, diags
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		reason := "it is negative"
+		if err != nil {
+			reason = "it is not a duration"
+		}
+		return 0, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid " + what,
+			Detail:   fmt.Sprintf("%s is %q, but %s: write a number and a unit, such as \"90m\" or \"2h30m\" (units ns, us, ms, s, m, h), or \"0\" for no limit.", what, s, reason),
+			Subject:  expr.Range().Ptr(),
+		})
+	}
+	return d, diags
 }
 
 // evalStringList evaluates an optional list of strings, returning each
@@ -104,6 +136,11 @@ func evalStringList(expr hcl.Expression, ctx *hcl.EvalContext, what string) ([]s
 		return nil, nil, diags
 	}
 	lv, err := convert.Convert(v, cty.List(cty.String))
+	if err == nil && lv.IsWhollyKnown() {
+		if err := valueLimits.Check(lv); err != nil {
+			return nil, nil, append(diags, valueLimits.TooLarge(err, expr.Range()))
+		}
+	}
 	if err != nil || !lv.IsWhollyKnown() || lv.ContainsMarked() {
 		return nil, nil, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -210,7 +247,21 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 		})
 	}
 	// A whole object derived from a sensitive variable makes every member
-	// sensitive; members keep their own marks too.
+	// sensitive; members keep their own marks too. But the members' names
+	// become packer variable names, written to var files, plans and state:
+	// they may come from a sensitive variable as it is (values =
+	// var.credentials), never from an expression over one, such as
+	// { (var.secret) = 1 } or var.secret == "x" ? { a = 1 } : { b = 1 }.
+	if v.IsMarked() {
+		if tr, d := hcl.AbsTraversalForExpr(expr); d.HasErrors() || tr.RootName() != "var" {
+			return nil, nil, append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Sensitive value not allowed here",
+				Detail:   fmt.Sprintf("The names in %s become packer variable names, which are written to var files, plans and state, so they cannot be computed from a sensitive value. The values may be sensitive: write the names out, as in { vm_password = var.secret }, or use a sensitive object variable as it is.", what),
+				Subject:  expr.Range().Ptr(),
+			})
+		}
+	}
 	v, marks := v.Unmark()
 	rngs := map[string]hcl.Range{}
 	if oc, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
@@ -238,10 +289,14 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 			})
 			continue
 		}
-		out[name] = val.WithMarks(marks)
 		if _, ok := rngs[name]; !ok {
 			rngs[name] = expr.Range()
 		}
+		if err := valueLimits.Check(val); err != nil {
+			diags = append(diags, valueLimits.TooLarge(err, rngs[name]))
+			continue
+		}
+		out[name] = val.WithMarks(marks)
 	}
 	return out, rngs, diags
 }

@@ -50,6 +50,9 @@ func evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEachItem, hcl.
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	if err := valueLimits.Check(v); err != nil {
+		return nil, append(diags, valueLimits.TooLarge(err, rng))
+	}
 	const shape = "for_each takes a map or object (its keys become the instance keys) or a set or list of strings, e.g. toset([\"11\", \"12\"])."
 	switch {
 	case v.IsMarked():

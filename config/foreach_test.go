@@ -138,7 +138,7 @@ image "ubuntu" {
 			src: `
 variable "pw" {
   sensitive = true
-  default   = "hunter2"
+  default   = "hunter2-secret"
 }
 
 image "win" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/big"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -23,35 +22,38 @@ type attrCache struct{ m sync.Map } // key -> []byte
 // only once: hclwrite's only layout across attributes is the alignment of
 // "=" over a run of consecutive attributes, which this function redoes.
 func (c *attrCache) formatAttributes(names []string, values []cty.Value) []byte {
-	type attr struct {
-		name  string
-		lines []string // the attribute formatted alone, without the final newline
-	}
-	attrs := make([]attr, len(names))
+	// Each attribute formatted alone, without the final newline.
+	formatted := make([][]byte, len(names))
+	total := 0
 	for i, name := range names {
-		attrs[i] = attr{name, strings.Split(strings.TrimSuffix(string(c.formatOne(name, values[i])), "\n"), "\n")}
+		formatted[i] = bytes.TrimSuffix(c.formatOne(name, values[i]), []byte{'\n'})
+		total += len(formatted[i]) + 1
 	}
+	multiLine := func(i int) bool { return bytes.IndexByte(formatted[i], '\n') >= 0 }
 	var buf bytes.Buffer
-	for start := 0; start < len(attrs); {
+	buf.Grow(total + total/4)
+	for start := 0; start < len(names); {
 		// "=" aligns over a run of consecutive one-line attributes; a
 		// multi-line attribute stands alone.
 		end := start + 1
-		width := len(attrs[start].name)
-		if len(attrs[start].lines) == 1 {
-			for end < len(attrs) && len(attrs[end].lines) == 1 {
-				width = max(width, len(attrs[end].name))
+		width := len(names[start])
+		if !multiLine(start) {
+			for end < len(names) && !multiLine(end) {
+				width = max(width, len(names[end]))
 				end++
 			}
 		}
-		for _, a := range attrs[start:end] {
-			first := a.lines[0][len(a.name):] // " = value..."
-			first = strings.TrimLeft(first, " ")
-			buf.WriteString(a.name)
-			buf.WriteString(strings.Repeat(" ", width-len(a.name)+1))
-			buf.WriteString(first)
+		for i := start; i < end; i++ {
+			name, f := names[i], formatted[i]
+			first, rest, _ := bytes.Cut(f, []byte{'\n'})
+			buf.WriteString(name)
+			for range width - len(name) + 1 {
+				buf.WriteByte(' ')
+			}
+			buf.Write(bytes.TrimLeft(first[len(name):], " ")) // "= value..."
 			buf.WriteByte('\n')
-			for _, l := range a.lines[1:] {
-				buf.WriteString(l)
+			if len(rest) > 0 {
+				buf.Write(rest)
 				buf.WriteByte('\n')
 			}
 		}
@@ -61,7 +63,12 @@ func (c *attrCache) formatAttributes(names []string, values []cty.Value) []byte 
 }
 
 // formatOne formats one attribute alone with hclwrite, through the cache.
+// Plain strings, bools and whole numbers, most of what var files hold, are
+// written directly, as hclwrite writes them.
 func (c *attrCache) formatOne(name string, v cty.Value) []byte {
+	if b, ok := formatPlain(name, v); ok {
+		return b
+	}
 	key, ok := valueKey(name, v)
 	if ok {
 		if b, hit := c.m.Load(key); hit {
@@ -79,6 +86,42 @@ func (c *attrCache) formatOne(name string, v cty.Value) []byte {
 		c.m.Store(key, b)
 	}
 	return b
+}
+
+// formatPlain writes name = value for a value whose text hclwrite would
+// write as it is: a bool, a whole number, or a string of printable ASCII
+// that needs no escape.
+func formatPlain(name string, v cty.Value) ([]byte, bool) {
+	if v.IsNull() || !v.IsKnown() || v.IsMarked() {
+		return nil, false
+	}
+	var text string
+	switch v.Type() {
+	case cty.Bool:
+		text = strconv.FormatBool(v.True())
+	case cty.Number:
+		tokens, whole := wholeNumber(v)
+		if !whole {
+			return nil, false
+		}
+		text = string(tokens.Bytes())
+	case cty.String:
+		s := v.AsString()
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || (c == '$' || c == '%') && i+1 < len(s) && s[i+1] == '{' {
+				return nil, false
+			}
+		}
+		text = `"` + s + `"`
+	default:
+		return nil, false
+	}
+	b := make([]byte, 0, len(name)+len(text)+4)
+	b = append(b, name...)
+	b = append(b, " = "...)
+	b = append(b, text...)
+	return append(b, '\n'), true
 }
 
 // valueKey identifies an attribute's name, type and value exactly. Strings,

@@ -28,7 +28,9 @@ func sampleValue(r *rand.Rand, depth int) cty.Value {
 	case k == 2:
 		return cty.BoolVal(r.Intn(2) == 0)
 	case k == 3:
-		return cty.StringVal([]string{"", "x", "ünïcødé ✓", "with \"quotes\"\nand newline", "${not.interp}", "%{x}", "a\tb"}[r.Intn(7)])
+		strs := []string{"", "x", "ünïcødé ✓", "with \"quotes\"\nand newline", "${not.interp}", "%{x}", "a\tb",
+			"100%", "$", "a$b%c", "50% {x} $ {y}", "$${x}", "back\\slash", "del\x7f", "~!@#^&*()_+-=[]{}|;':,./<>?`", "plain-ascii_value.1"}
+		return cty.StringVal(strs[r.Intn(len(strs))])
 	case k == 4 && depth < 3:
 		n := r.Intn(4)
 		if n == 0 {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -10,16 +11,27 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
 	"github.com/hybridcore/hybrid/internal/fsutil"
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // Functions returns the functions hybrid.hcl expressions may call: the cty
 // standard library under Terraform's names, plus file, fileexists and
 // templatefile, which read files inside the workspace root only.
+//
+// Every function is wrapped (hclguard.Guard.Function): a result computed
+// from a sensitive value is sensitive, can() and try() included, and what a
+// call may build is capped.
 func Functions(root string) map[string]function.Function {
+	return guardedFunctions(root, hclguard.New(hclguard.DefaultLimits))
+}
+
+// guardedFunctions is Functions charging what they build to g.
+func guardedFunctions(root string, g *hclguard.Guard) map[string]function.Function {
 	fs := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"can":             tryfunc.CanFunc,
@@ -87,7 +99,10 @@ func Functions(root string) map[string]function.Function {
 	}
 	fs["file"] = fileFunc(root)
 	fs["fileexists"] = fileExistsFunc(root)
-	fs["templatefile"] = templateFileFunc(root, fs)
+	fs = g.Functions(fs)
+	// templatefile may not call itself, which would allow unbounded
+	// recursion: its templates get the other functions.
+	fs["templatefile"] = g.Function("templatefile", templateFileFunc(root, maps.Clone(fs), g))
 	return fs
 }
 
@@ -127,7 +142,7 @@ func fileFunc(root string) function.Function {
 			if err != nil {
 				return cty.UnknownVal(cty.String), err
 			}
-			b, err := os.ReadFile(p)
+			b, err := hclguard.ReadFile(p)
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", args[0].AsString(), unwrapPathError(err))
 			}
@@ -154,7 +169,9 @@ func fileExistsFunc(root string) function.Function {
 	})
 }
 
-func templateFileFunc(root string, funcs map[string]function.Function) function.Function {
+// templateFileFunc renders a template file with funcs, its templates
+// checked and instrumented by g like hybrid.hcl itself.
+func templateFileFunc(root string, funcs map[string]function.Function, g *hclguard.Guard) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{
 			{Name: "path", Type: cty.String},
@@ -167,14 +184,19 @@ func templateFileFunc(root string, funcs map[string]function.Function) function.
 			if err != nil {
 				return cty.UnknownVal(cty.String), err
 			}
-			src, err := os.ReadFile(p)
+			src, err := hclguard.ReadFile(p)
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", name, unwrapPathError(err))
 			}
-			expr, diags := hclsyntax.ParseTemplate(src, path.Clean(name), hcl.Pos{Line: 1, Column: 1})
+			start := hcl.Pos{Line: 1, Column: 1}
+			if diags := hclguard.CheckTemplate(src, path.Clean(name), start); diags.HasErrors() {
+				return cty.UnknownVal(cty.String), diags
+			}
+			expr, diags := hclsyntax.ParseTemplate(src, path.Clean(name), start)
 			if diags.HasErrors() {
 				return cty.UnknownVal(cty.String), diags
 			}
+			g.Instrument(expr)
 			vars, marks := args[1].Unmark()
 			if !vars.Type().IsObjectType() && !vars.Type().IsMapType() {
 				return cty.UnknownVal(cty.String), fmt.Errorf("templatefile vars must be an object")
@@ -186,18 +208,18 @@ func templateFileFunc(root string, funcs map[string]function.Function) function.
 					ctxVars[k.AsString()] = v
 				}
 			}
-			// templatefile may not call itself, which would allow unbounded recursion.
-			inner := make(map[string]function.Function, len(funcs))
-			for k, f := range funcs {
-				if k != "templatefile" {
-					inner[k] = f
-				}
-			}
-			out, diags := expr.Value(&hcl.EvalContext{Variables: ctxVars, Functions: inner})
+			out, diags := expr.Value(&hcl.EvalContext{Variables: ctxVars, Functions: funcs})
 			if diags.HasErrors() {
 				return cty.UnknownVal(cty.String), diags
 			}
-			return out.WithMarks(marks), nil
+			// A template that is one interpolation gives its value as it
+			// is; the result must be a string all the same.
+			out, marks2 := out.UnmarkDeep()
+			str, err := convert.Convert(out, cty.String)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("%s does not render to a string: %v", name, err)
+			}
+			return str.WithMarks(marks, marks2), nil
 		},
 	})
 }

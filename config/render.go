@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"math/big"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/hybridcore/hybrid/logs"
 )
 
 // Layer is one step of the variable merge for an image in an environment.
@@ -110,9 +114,13 @@ func (c *Config) RenderPath(img, env string) string {
 func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declared func(name string) bool) (*Render, hcl.Diagnostics) {
 	layers, diags := c.Layers(img, env)
 	layers = append(layers, extra...)
+	size := 0
+	for _, l := range layers {
+		size = max(size, len(l.Values))
+	}
 	r := &Render{
 		Image: img.Name, Env: env, Path: c.RenderPath(img.Name, env),
-		Layers: layers, Values: map[string]cty.Value{}, Origins: map[string]string{},
+		Layers: layers, Values: make(map[string]cty.Value, size), Origins: make(map[string]string, size),
 		Sensitive: map[string]cty.Value{},
 	}
 	for _, l := range layers {
@@ -126,8 +134,8 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 			r.Origins[name] = l.Name
 		}
 	}
-	var names []string
-	var values []cty.Value
+	names := make([]string, 0, len(r.Values))
+	values := make([]cty.Value, 0, len(r.Values))
 	var secretNames []string
 	for _, name := range sortedKeys(r.Values) {
 		v := r.Values[name]
@@ -210,4 +218,62 @@ func wholeNumber(v cty.Value) (hclwrite.Tokens, bool) {
 		return nil, false
 	}
 	return hclwrite.Tokens{{Type: hclsyntax.TokenNumberLit, Bytes: strconv.AppendInt(nil, i, 10)}}, true
+}
+
+// MinSensitiveLength is the length, in characters, of the shortest string
+// in a sensitive variable's value that hybrid accepts without
+// allow_short_unredacted: the shortest value the log redactor redacts.
+const MinSensitiveLength = logs.MinSecretLength
+
+// SecretStrings returns what a log or output redactor must know to hide
+// v, a sensitive value (marked or not): every string and number in it, as
+// packer and hybrid print them, and, for a value that is not a string, the
+// whole of it as EnvValue gives it to packer. Strings shorter than
+// MinSensitiveLength characters are left out: they are not redacted (see
+// allow_short_unredacted). The result is sorted, without duplicates.
+//
+// Callers register the SecretStrings of every sensitive variable's Value
+// and of every value in every Render.Sensitive with their redactors, so
+// that a build echoing var.creds.pass, one field of an object, is redacted
+// too.
+func SecretStrings(v cty.Value) []string {
+	if !v.IsWhollyKnown() {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if utf8.RuneCountInString(s) >= MinSensitiveLength && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range leafStrings(v) {
+		add(s)
+	}
+	if uv, _ := v.UnmarkDeep(); !uv.IsNull() && uv.Type() != cty.String {
+		add(EnvValue(uv))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// leafStrings returns every string in v, and every number as text; map keys
+// and object attribute names are not values and are left out.
+func leafStrings(v cty.Value) []string {
+	var out []string
+	cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		v, _ = v.Unmark()
+		if !v.IsKnown() || v.IsNull() {
+			return false, nil
+		}
+		switch v.Type() {
+		case cty.String:
+			out = append(out, v.AsString())
+		case cty.Number:
+			out = append(out, v.AsBigFloat().Text('f', -1))
+		}
+		return true, nil
+	})
+	return out
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
@@ -35,9 +36,13 @@ type Settings struct {
 	Parallelism     int
 	Dirs            Directories
 	OSFamilies      []string
-	DeclRange       hcl.Range
+	// BuildTimeout is how long a packer build may run, for images that set
+	// no build_timeout of their own; 0 means no limit.
+	BuildTimeout time.Duration
+	DeclRange    hcl.Range
 
 	PackerVersionRange hcl.Range
+	BuildTimeoutRange  hcl.Range
 }
 
 type rawHybrid struct {
@@ -45,6 +50,7 @@ type rawHybrid struct {
 	PackerVersion   hcl.Expression  `hcl:"packer_version,optional"`
 	Parallelism     hcl.Expression  `hcl:"parallelism,optional"`
 	OSFamilies      hcl.Expression  `hcl:"os_families,optional"`
+	BuildTimeout    hcl.Expression  `hcl:"build_timeout,optional"`
 	Directories     *rawDirectories `hcl:"directories,block"`
 	DefRange        hcl.Range       `hcl:",def_range"`
 }
@@ -106,6 +112,9 @@ func decodeSettings(blocks []*rawHybrid) (Settings, hcl.Diagnostics) {
 			}
 		}
 	}
+	s.BuildTimeout, d = evalDuration(b.BuildTimeout, nil, "build_timeout")
+	diags = append(diags, d...)
+	s.BuildTimeoutRange = b.BuildTimeout.Range()
 	if !isNull(b.OSFamilies) {
 		fams, rngs, d := evalStringList(b.OSFamilies, nil, "os_families")
 		diags = append(diags, d...)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -48,6 +49,10 @@ type Image struct {
 	DependsOn    []Ref
 	Inputs       []FileRef // extra input globs, workspace-relative
 	Naming       string
+	// BuildTimeout is how long the image's packer build may run: its own
+	// build_timeout, else the hybrid block's, else 0, no limit. Apply
+	// interrupts a build that runs longer.
+	BuildTimeout time.Duration
 
 	// DeclRange and NameRange are the block's, shared by every instance of
 	// a block with for_each; ForEachRange is its for_each expression.
@@ -58,6 +63,9 @@ type Image struct {
 	BuildRange       hcl.Range
 	ProvisionerRange hcl.Range
 	NamingRange      hcl.Range
+	// BuildTimeoutRange is where BuildTimeout was set: the image's
+	// build_timeout, or the hybrid block's when it comes from there.
+	BuildTimeoutRange hcl.Range
 
 	// each holds, for an instance, what instanceNote needs to tell which
 	// diagnostics depend on each.key or each.value.
@@ -84,6 +92,7 @@ type rawImage struct {
 	DependsOn    hcl.Expression `hcl:"depends_on,optional"`
 	Inputs       hcl.Expression `hcl:"inputs,optional"`
 	Naming       hcl.Expression `hcl:"naming,optional"`
+	BuildTimeout hcl.Expression `hcl:"build_timeout,optional"`
 	ForEach      *hcl.Attribute `hcl:"for_each,optional"`
 	DefRange     hcl.Range      `hcl:",def_range"`
 }
@@ -94,7 +103,7 @@ func (r *rawImage) exprs() []hcl.Expression {
 	return []hcl.Expression{
 		r.Description, r.Template, r.Build, r.OS, r.Platform, r.WorkingDir,
 		r.VarFiles, r.VarGroups, r.Values, r.Provisioner, r.Environments,
-		r.DependsOn, r.Inputs, r.Naming,
+		r.DependsOn, r.Inputs, r.Naming, r.BuildTimeout,
 	}
 }
 
@@ -114,8 +123,8 @@ func newImage(raw *rawImage, name string) *Image {
 }
 
 // decodeImage evaluates an image block, or one instance of it, whose name
-// the caller has checked, in ctx.
-func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string) (*Image, hcl.Diagnostics) {
+// the caller has checked, in ctx; settings give the defaults.
+func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Settings) (*Image, hcl.Diagnostics) {
 	img := newImage(raw, name)
 	diags := required(raw.Template, "template", raw.DefRange)
 	diags = append(diags, required(raw.Build, "build", raw.DefRange)...)
@@ -211,6 +220,13 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string) (*Image, hcl.
 		img.Inputs = append(img.Inputs, FileRef{Path: c, Range: rngs[i]})
 	}
 
+	img.BuildTimeout, img.BuildTimeoutRange = settings.BuildTimeout, settings.BuildTimeoutRange
+	if !isNull(raw.BuildTimeout) {
+		img.BuildTimeout, d = evalDuration(raw.BuildTimeout, ctx, "build_timeout")
+		diags = append(diags, d...)
+		img.BuildTimeoutRange = raw.BuildTimeout.Range()
+	}
+
 	img.Naming, d = evalString(raw.Naming, ctx, "naming", NamingStrict)
 	diags = append(diags, d...)
 	if img.Naming != NamingStrict && img.Naming != NamingRelaxed {
@@ -269,7 +285,8 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 				c.Images[ri.Name] = newImage(ri, ri.Name)
 				continue
 			}
-			img, d := decodeImage(ri, ctx, ri.Name)
+			c.guard.Reset()
+			img, d := decodeImage(ri, ctx, ri.Name, c.Settings)
 			diags = append(diags, d...)
 			c.Images[img.Name] = img
 			continue
@@ -283,6 +300,7 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 			continue
 		}
 		c.forEachBlocks[ri.Name] = ri.ForEach.Expr.Range()
+		c.guard.Reset()
 		items, d := evalForEach(ri.ForEach.Expr, ctx)
 		diags = append(diags, d...)
 		reported := map[string]bool{} // diagnostics that do not depend on each, reported once
@@ -308,7 +326,8 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 				"key":   cty.StringVal(it.Key),
 				"value": it.Value,
 			})}
-			img, d := decodeImage(ri, ictx, name)
+			c.guard.Reset()
+			img, d := decodeImage(ri, ictx, name, c.Settings)
 			img.ForEachKey = it.Key
 			img.each = &eachScope{exprs: ri.exprs()}
 			for _, diag := range d {

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // Variable is a variable block: an input to the configuration, set by its
@@ -21,8 +25,14 @@ type Variable struct {
 	Type        cty.Type
 	Default     cty.Value // cty.NilVal when there is none
 	Sensitive   bool
-	Validations []*Validation
-	DeclRange   hcl.Range
+	// AllowShortUnredacted accepts a sensitive value with strings shorter
+	// than MinSensitiveLength characters, which is refused otherwise: the
+	// value is still kept out of var files, plans and state, but it is
+	// not redacted from logs and packer's output (a value that short would
+	// also match ordinary words there).
+	AllowShortUnredacted bool
+	Validations          []*Validation
+	DeclRange            hcl.Range
 
 	// Value is the final value after inputs were applied; it carries
 	// SensitiveMark when Sensitive is set.
@@ -43,6 +53,7 @@ type rawVariable struct {
 	Default     hcl.Expression   `hcl:"default,optional"`
 	Description hcl.Expression   `hcl:"description,optional"`
 	Sensitive   hcl.Expression   `hcl:"sensitive,optional"`
+	AllowShort  hcl.Expression   `hcl:"allow_short_unredacted,optional"`
 	Validations []*rawValidation `hcl:"validation,block"`
 	DefRange    hcl.Range        `hcl:",def_range"`
 }
@@ -69,6 +80,27 @@ func decodeVariable(raw *rawVariable) (*Variable, hcl.Diagnostics) {
 					Summary:  "Invalid sensitive value",
 					Detail:   "sensitive must be true or false.",
 					Subject:  raw.Sensitive.Range().Ptr(),
+				})
+			}
+		}
+	}
+	if !isNull(raw.AllowShort) {
+		sv, d := raw.AllowShort.Value(nil)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			if err := gocty.FromCtyValue(sv, &v.AllowShortUnredacted); err != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid allow_short_unredacted value",
+					Detail:   "allow_short_unredacted must be true or false.",
+					Subject:  raw.AllowShort.Range().Ptr(),
+				})
+			} else if v.AllowShortUnredacted && !v.Sensitive {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "allow_short_unredacted without sensitive",
+					Detail:   "allow_short_unredacted only applies to a variable with sensitive = true. Remove it.",
+					Subject:  raw.AllowShort.Range().Ptr(),
 				})
 			}
 		}
@@ -258,20 +290,63 @@ func (c *Config) assignVariables(in Inputs) hcl.Diagnostics {
 			continue
 		}
 		v.Value = cv
-		diags = append(diags, v.validate()...)
+		if err := c.guard.Check(cv); err != nil {
+			// Values are inputs of every expression: one over the limits
+			// would let an expression exceed them at no cost.
+			diags = append(diags, c.guard.Limits.TooLarge(err, v.DeclRange))
+			v.Value = cty.UnknownVal(v.Type)
+			continue
+		}
+		diags = append(diags, v.validate(c.funcs)...)
 		if v.Sensitive {
+			diags = append(diags, v.checkShort()...)
 			v.Value = v.Value.Mark(SensitiveMark)
 		}
 	}
 	return diags
 }
 
-// validate runs the variable's validation rules against its value.
-func (v *Variable) validate() hcl.Diagnostics {
+// checkShort refuses a sensitive value holding a string (or number)
+// shorter than MinSensitiveLength characters, unless the variable says
+// allow_short_unredacted = true.
+func (v *Variable) checkShort() hcl.Diagnostics {
+	if v.AllowShortUnredacted || !v.Value.IsWhollyKnown() {
+		return nil
+	}
+	short := false
+	for _, leaf := range leafStrings(v.Value) {
+		if leaf != "" && utf8.RuneCountInString(leaf) < MinSensitiveLength {
+			short = true
+			break
+		}
+	}
+	if !short {
+		return nil
+	}
+	what := "Its value is"
+	if ty := v.Value.Type(); !ty.IsPrimitiveType() {
+		what = "Its value holds a string or number that is"
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Sensitive value too short",
+		Detail: fmt.Sprintf("Variable %q is sensitive. %s shorter than %d characters, too short to redact: hybrid removes sensitive values from logs and packer's output by matching them as whole values, and a value this short matches ordinary words and numbers, so it would mangle the output while hinting at the value. Use a longer value. If this value does not need hiding from output, set allow_short_unredacted = true in the variable block: it is then still kept out of var files, plans and state, but it is not redacted.",
+			v.Name, what, MinSensitiveLength),
+		Subject: v.DeclRange.Ptr(),
+	}}
+}
+
+// validate runs the variable's validation rules against its value. A
+// sensitive value is evaluated marked, so that no error quotes it.
+func (v *Variable) validate(funcs map[string]function.Function) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	val := v.Value
+	if v.Sensitive {
+		val = val.Mark(SensitiveMark)
+	}
 	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: v.Value})},
-		Functions: Functions("."),
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: val})},
+		Functions: funcs,
 	}
 	for _, rule := range v.Validations {
 		res, d := rule.Condition.Value(ctx)
@@ -279,6 +354,7 @@ func (v *Variable) validate() hcl.Diagnostics {
 			diags = append(diags, d...)
 			continue
 		}
+		res, _ = res.UnmarkDeep()
 		if !res.IsKnown() {
 			continue
 		}
@@ -314,6 +390,9 @@ func (v *Variable) validate() hcl.Diagnostics {
 func parseRawValue(raw string, ty cty.Type, rng hcl.Range) (cty.Value, hcl.Diagnostics) {
 	if ty == cty.String || ty == cty.DynamicPseudoType {
 		return cty.StringVal(raw), nil
+	}
+	if diags := hclguard.Check([]byte(raw), rng.Filename, hclguard.Native); diags.HasErrors() {
+		return cty.NilVal, diags
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {

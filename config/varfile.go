@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // VarFile is a parsed packer var file (*.pkrvars.hcl, *.pkrvars.hcl.example,
@@ -50,7 +52,7 @@ func (c *Config) readVarFile(path string, external bool) (*VarFile, hcl.Diagnost
 	if c.files != nil && !external {
 		src, err = c.files.ReadFile(path)
 	} else {
-		src, err = os.ReadFile(abs)
+		src, err = hclguard.ReadFile(abs)
 	}
 	if err != nil {
 		return nil, hcl.Diagnostics{{
@@ -67,11 +69,24 @@ func (c *Config) readVarFile(path string, external bool) (*VarFile, hcl.Diagnost
 }
 
 // parseVarFile decodes var-file bytes. Var files hold literal values only, as
-// packer requires.
+// packer requires. A file of plain name = literal lines, the usual shape, is
+// decoded without the HCL parser, in time and memory linear in its size;
+// any other is checked (hclguard.Check) before the parser sees it.
 func parseVarFile(p *hclparse.Parser, src []byte, name string) (*VarFile, hcl.Diagnostics) {
+	if lits, ok := hclguard.ParseLiterals(src, name); ok {
+		p.AddFile(name, lits.File)
+		return &VarFile{Path: name, Values: lits.Values, Ranges: lits.Ranges}, nil
+	}
+	syntax := hclguard.Native
+	if strings.HasSuffix(name, ".json") {
+		syntax = hclguard.JSON
+	}
+	if diags := hclguard.Check(src, name, syntax); diags.HasErrors() {
+		return nil, diags
+	}
 	var f *hcl.File
 	var diags hcl.Diagnostics
-	if strings.HasSuffix(name, ".json") {
+	if syntax == hclguard.JSON {
 		f, diags = p.ParseJSON(src, name)
 	} else {
 		f, diags = p.ParseHCL(src, name)

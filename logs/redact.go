@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,14 +8,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Sensitive replaces every occurrence of a registered secret.
 const Sensitive = "(sensitive)"
 
-// minLinePart is the shortest line of a multi-line secret that is also
-// registered on its own; shorter lines would blank out ordinary words.
-const minLinePart = 4
+// MinSecretLength is the length, in characters, of the shortest value a
+// Redactor redacts: a shorter one would also match ordinary words, numbers
+// and paths ("2022" in "windows-server-2022"), mangling the log while
+// hinting at the secret. Registering a shorter value does nothing; the
+// configuration refuses sensitive values this short unless the user opts out
+// knowingly.
+const MinSecretLength = 8
 
 // Redactor replaces registered secret values with Sensitive. Secrets can be
 // added at any time, for example once the configuration that declares them
@@ -24,10 +28,19 @@ const minLinePart = 4
 // this Redactor is cleaned, including attributes attached earlier with
 // Logger.With. It is safe for concurrent use, and a nil *Redactor redacts
 // nothing.
+//
+// A secret is replaced only where it stands as a whole value: where it
+// begins with a word character (a letter, a digit or "_"), the character
+// before it must not be one, and where it ends with one, the character after
+// it must not be one. So secret "Summer2024" is redacted in "password=Summer2024;"
+// and in "'Summer2024'", but not inside "xSummer2024x", which is not that
+// value. Where registered secrets overlap in a text, everything any of them
+// covers is replaced, once. The text is scanned once, whatever the number of
+// secrets.
 type Redactor struct {
-	mu       sync.Mutex
-	secrets  map[string]struct{}
-	replacer atomic.Pointer[strings.Replacer]
+	mu      sync.Mutex
+	secrets map[string]struct{}
+	matcher atomic.Pointer[matcher]
 }
 
 // NewRedactor returns a Redactor that knows the given secrets.
@@ -37,9 +50,10 @@ func NewRedactor(secrets ...string) *Redactor {
 	return r
 }
 
-// Add registers secret values. Empty values are ignored. A value spanning
-// several lines is also registered line by line (lines of at least four
-// characters), so that a log line quoting one line of a key is still caught.
+// Add registers secret values. Values shorter than MinSecretLength
+// characters are ignored. A value spanning several lines is also registered
+// line by line (lines of at least MinSecretLength characters), so that a
+// log line quoting one line of a key is still caught.
 func (r *Redactor) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -48,7 +62,10 @@ func (r *Redactor) Add(secrets ...string) {
 	}
 	changed := false
 	add := func(s string) {
-		if _, ok := r.secrets[s]; !ok && s != "" {
+		if utf8.RuneCountInString(s) < MinSecretLength {
+			return
+		}
+		if _, ok := r.secrets[s]; !ok {
 			r.secrets[s] = struct{}{}
 			changed = true
 		}
@@ -57,46 +74,40 @@ func (r *Redactor) Add(secrets ...string) {
 		add(s)
 		if strings.ContainsAny(s, "\r\n") {
 			for _, line := range strings.FieldsFunc(s, func(c rune) bool { return c == '\n' || c == '\r' }) {
-				if len(line) >= minLinePart {
-					add(line)
-				}
+				add(line)
 			}
 		}
 	}
 	if !changed {
 		return
 	}
-	// Longer secrets first, so that a secret containing another is replaced
-	// whole rather than leaving its tail behind.
 	list := make([]string, 0, len(r.secrets))
 	for s := range r.secrets {
 		list = append(list, s)
 	}
-	slices.SortFunc(list, func(a, b string) int {
-		return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b))
-	})
-	pairs := make([]string, 0, 2*len(list))
-	for _, s := range list {
-		pairs = append(pairs, s, Sensitive)
-	}
-	r.replacer.Store(strings.NewReplacer(pairs...))
+	slices.Sort(list)
+	r.matcher.Store(newMatcher(list))
 }
 
 // String returns s with every registered secret replaced by Sensitive.
-func (r *Redactor) String(s string) string {
+func (r *Redactor) String(s string) string { return r.Replace(s, Sensitive) }
+
+// Replace is String with another marker, for an output that has its own
+// (packer's build logs say "<sensitive>").
+func (r *Redactor) Replace(s, marker string) string {
 	if r == nil {
 		return s
 	}
-	rep := r.replacer.Load()
-	if rep == nil {
+	m := r.matcher.Load()
+	if m == nil {
 		return s
 	}
-	return rep.Replace(s)
+	return m.replace(s, marker)
 }
 
 // active reports whether any secret is registered.
 func (r *Redactor) active() bool {
-	return r != nil && r.replacer.Load() != nil
+	return r != nil && r.matcher.Load() != nil
 }
 
 // attr returns a with secrets removed from its key and value. A value of any

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // File name suffixes packer gives meaning to.
@@ -187,7 +189,16 @@ func parseFile(p *hclparse.Parser, files Files, path string) (*hcl.File, hcl.Dia
 			Detail:   fmt.Sprintf("%s: %v.", path, unwrapPathError(err)),
 		}}
 	}
+	// Refuse what would exhaust the parser's stack or memory before it
+	// sees it.
+	syntax := hclguard.Native
 	if strings.HasSuffix(path, JSONSuffix) {
+		syntax = hclguard.JSON
+	}
+	if diags := hclguard.Check(src, path, syntax); diags.HasErrors() {
+		return nil, diags
+	}
+	if syntax == hclguard.JSON {
 		return p.ParseJSON(src, path)
 	}
 	return p.ParseHCL(src, path)

@@ -7,7 +7,7 @@ hybrid {
 variable "password" {
   type      = string
   sensitive = true
-  default   = "s3cret"
+  default   = "s3cret-password"
 }
 
 variable "mem" {

@@ -1,0 +1,3 @@
+hybrid {
+  build_timeout = "forever" # ERROR: Invalid build_timeout
+}
