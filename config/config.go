@@ -18,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/hybridcore/hybrid/internal/hclguard"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 )
 
 // Filename is the configuration file hybrid reads in the workspace root.
@@ -86,7 +87,9 @@ func Load(p *hclparse.Parser, dir string, in Inputs) (*Config, hcl.Diagnostics) 
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid workspace directory", Detail: err.Error()}}
 	}
 	name := filepath.Join(abs, Filename)
-	src, err := hclguard.ReadFile(name)
+	// Through os.Root: hybrid.hcl must be a file of the workspace, not a
+	// link leading out of it.
+	src, err := readWorkspaceFile(abs, Filename)
 	if err != nil {
 		detail := fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))
 		if os.IsNotExist(err) {
@@ -504,4 +507,22 @@ func (c *Config) SourceOf(p string) *Source {
 		}
 	}
 	return nil
+}
+
+// readWorkspaceFile reads the workspace file rel through os.Root, capped at
+// hclguard's size limit.
+func readWorkspaceFile(dir, rel string) ([]byte, error) {
+	root, err := wsroot.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	fi, err := root.Stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > hclguard.MaxBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB", rel, hclguard.MaxBytes>>20)
+	}
+	return root.ReadFile(rel)
 }

@@ -138,11 +138,11 @@ func fileFunc(root string) function.Function {
 		Params: []function.Parameter{{Name: "path", Type: cty.String}},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p, err := resolveInRoot(root, args[0].AsString())
-			if err != nil {
+			if _, err := resolveInRoot(root, args[0].AsString()); err != nil {
 				return cty.UnknownVal(cty.String), err
 			}
-			b, err := hclguard.ReadFile(p)
+			// Read through os.Root, like every workspace file.
+			b, err := readWorkspaceFile(root, args[0].AsString())
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", args[0].AsString(), unwrapPathError(err))
 			}
@@ -180,11 +180,11 @@ func templateFileFunc(root string, funcs map[string]function.Function, g *hclgua
 		Type: function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			name := args[0].AsString()
-			p, err := resolveInRoot(root, name)
-			if err != nil {
+			if _, err := resolveInRoot(root, name); err != nil {
 				return cty.UnknownVal(cty.String), err
 			}
-			src, err := hclguard.ReadFile(p)
+			// Read through os.Root, like every workspace file.
+			src, err := readWorkspaceFile(root, name)
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("read %s: %w", name, unwrapPathError(err))
 			}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -68,23 +69,23 @@ func Read(path string) (*File, hcl.Diagnostics) {
 // ReadWith is Read using the caller's parser, so that the caller can print the
 // diagnostics with source snippets from parser.Files().
 func ReadWith(parser *hclparse.Parser, path string) (*File, hcl.Diagnostics) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	src, err := hclguard.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return &File{Missing: true}, nil
+	case err != nil:
+		return &File{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the lockfile", Detail: fmt.Sprintf("%v.", err)}}
 	}
-	hf, diags := parser.ParseHCLFile(path)
-	if hf == nil {
-		// ParseHCLFile reports why it could not read the file.
-		return &File{}, diags
-	}
-	f, more := decode(hf)
-	diags = append(diags, more...)
-	return f, diags
+	return ParseWith(parser, src, path)
 }
 
 // ParseWith is Parse using the caller's parser, for source the caller read
 // itself (through a confined opener), so the caller can print diagnostics
 // with snippets.
 func ParseWith(parser *hclparse.Parser, src []byte, filename string) (*File, hcl.Diagnostics) {
+	if diags := hclguard.Check(src, filename, hclguard.Native); diags.HasErrors() {
+		return &File{}, diags
+	}
 	hf, diags := parser.ParseHCL(src, filename)
 	if hf == nil {
 		return &File{}, diags
@@ -97,13 +98,7 @@ func ParseWith(parser *hclparse.Parser, src []byte, filename string) (*File, hcl
 // Parse decodes lockfile source; filename is used in diagnostics. It never
 // returns a nil File: on errors the File holds what could be decoded.
 func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
-	hf, diags := hclparse.NewParser().ParseHCL(src, filename)
-	if hf == nil {
-		return &File{}, diags
-	}
-	f, more := decode(hf)
-	diags = append(diags, more...)
-	return f, diags
+	return ParseWith(hclparse.NewParser(), src, filename)
 }
 
 func decode(hf *hcl.File) (*File, hcl.Diagnostics) {

@@ -215,9 +215,14 @@ func (t *Template) EvalKey(only string, s Scope) (string, bool) {
 func (t *Template) evaluate(only string, s Scope) *Evaluation {
 	e := &evaluator{t: t, s: s, ev: &Evaluation{}, inputs: map[string]*Input{}}
 	e.cwd = filepath.Join(s.Root, filepath.FromSlash(s.WorkingDir))
-	e.funcs = e.functions()
 	idx := t.index()
 	e.idx = idx
+	// One evaluation of a template at a time: its syntax is instrumented
+	// with one guard, whose budget each evaluation starts afresh.
+	t.guardMu.Lock()
+	defer t.guardMu.Unlock()
+	t.guard.Reset()
+	e.funcs = e.functions()
 	for _, d := range idx.data {
 		if strings.HasPrefix(d.typ, "git-") {
 			e.ev.GitReads = append(e.ev.GitReads, Read{What: fmt.Sprintf("data %q %q", d.typ, d.name), Range: d.rng})
@@ -555,6 +560,10 @@ func (e *evaluator) locals(idx *templateIndex, ctx *hcl.EvalContext) map[string]
 		child := ctx.NewChild()
 		child.Variables = map[string]cty.Value{"local": cty.ObjectVal(scope)}
 		v := e.eval(l.expr, child, "local."+l.name)
+		if err := e.t.guard.Check(v); err != nil {
+			// Too large to be a path: what it feeds is unknown.
+			v = cty.DynamicVal
+		}
 		if l.sensitive {
 			v = v.Mark(SensitiveMark)
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // functions returns packer's functions for this evaluation: the pure ones,
@@ -97,7 +99,10 @@ func (e *evaluator) functions() map[string]function.Function {
 			return e.templatefile(args[0], args[1], fs)
 		},
 	})
-	return fs
+	// Every result of a call that takes a sensitive value is sensitive
+	// (can and try included), and what calls build counts against the
+	// evaluation's budget.
+	return e.t.guard.Functions(fs)
 }
 
 func digestWith(h func() hash.Hash, enc func([]byte) string) func([]byte) cty.Value {
@@ -173,10 +178,14 @@ func (e *evaluator) templatefile(pathArg, vars cty.Value, funcs map[string]funct
 	if err != nil {
 		return cty.UnknownVal(cty.String), nil
 	}
+	if diags := hclguard.CheckTemplate(src, rel, hcl.Pos{Line: 1, Column: 1}); diags.HasErrors() {
+		return cty.UnknownVal(cty.String), nil
+	}
 	expr, diags := hclsyntax.ParseTemplate(src, rel, hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {
 		return cty.UnknownVal(cty.String), nil
 	}
+	e.t.guard.Instrument(expr)
 	vars, marks := vars.Unmark()
 	ctxVars := map[string]cty.Value{}
 	if !vars.IsKnown() {

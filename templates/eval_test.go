@@ -203,3 +203,43 @@ func TestNetworkFunctions(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateSensitiveLaundering: a path chosen through can(), try() or a
+// conditional on a secret is sensitive, so it is never recorded (it would
+// reach plans and state): the template directory stands for it.
+func TestEvaluateSensitiveLaundering(t *testing.T) {
+	root := t.TempDir()
+	src := `variable "pw" {
+  type      = string
+  sensitive = true
+}
+source "null" "linux-a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.linux-a"]
+  provisioner "shell-local" {
+    scripts = [can(regex("^S", var.pw)) ? "s.sh" : "other.sh", try(var.pw, "x"), length(var.pw) > 3 ? "long.sh" : "short.sh"]
+  }
+}
+`
+	if err := os.MkdirAll(filepath.Join(root, "t"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "t", "a.pkr.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := dirFiles{os.DirFS(root)}
+	tmpl, diags := LoadFrom(hclparse.NewParser(), files, "t")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ev := tmpl.Evaluate("null.linux-a", Scope{Files: files, Root: root, Dir: "t", PathRoot: filepath.Join(root, "t"), WorkingDir: ".",
+		Values: map[string]cty.Value{"pw": cty.StringVal("Summer2024!")}})
+	for _, in := range ev.Inputs {
+		t.Errorf("input %s recorded from a value derived from a secret", in.Path)
+	}
+	if len(ev.Widened) != 1 || !strings.Contains(ev.Widened[0].What, "sensitive") {
+		t.Errorf("widened %v, want one widening saying the value is sensitive", whats(ev.Widened))
+	}
+}

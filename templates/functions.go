@@ -62,7 +62,7 @@ var pureFunctions = map[string]function.Function{
 	"jsondecode":      stdlib.JSONDecodeFunc,
 	"jsonencode":      stdlib.JSONEncodeFunc,
 	"keys":            stdlib.KeysFunc,
-	"length":          stdlib.LengthFunc,
+	"length":          lengthFunc,
 	"log":             stdlib.LogFunc,
 	"lookup":          stdlib.LookupFunc,
 	"lower":           stdlib.LowerFunc,
@@ -244,3 +244,19 @@ func allAnyFunc(all bool) function.Function {
 		},
 	})
 }
+
+// lengthFunc is Terraform's length, which packer uses: the number of
+// characters of a string, or of elements of a collection.
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		if v.Type() == cty.String {
+			n, err := stdlib.StrlenFunc.Call([]cty.Value{v})
+			return n.WithMarks(marks), err
+		}
+		n, err := stdlib.LengthFunc.Call([]cty.Value{v})
+		return n.WithMarks(marks), err
+	},
+})

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/hybridcore/hybrid/internal/hclguard"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -124,6 +126,13 @@ func (t *Template) buildIndex() *templateIndex {
 			case "build":
 				idx.builds = append(idx.builds, b)
 			}
+		}
+	}
+	// What evaluations build is charged to the template's guard.
+	t.guard = hclguard.New(hclguard.DefaultLimits)
+	for _, f := range t.parsed {
+		if body, ok := f.Body.(*hclsyntax.Body); ok {
+			t.guard.Instrument(body)
 		}
 	}
 	idx.analyze(t)

@@ -73,6 +73,10 @@ type Template struct {
 	restoredAuto map[string]cty.Value
 	restoredVars []string
 	restoredJSON bool
+	// guard bounds what evaluations build; guardMu runs them one at a
+	// time.
+	guard   *hclguard.Guard
+	guardMu sync.Mutex
 }
 
 // Constraint is a version constraint string as written, with where it was

@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/hclguard"
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 )
 
@@ -86,13 +87,18 @@ func (c *fmtCommand) run(a *fmtArgs, v *view) int {
 	var diags hcl.Diagnostics
 	unformatted := 0
 	for _, name := range files {
-		src, err := os.ReadFile(name)
+		src, err := hclguard.ReadFile(name)
 		if err != nil {
 			v.errorf("cannot read %s: %v", name, err)
 			return 1
 		}
-		// Refuse to format what does not parse: hclwrite would keep the
-		// broken tokens, and the user needs the syntax error instead.
+		// Refuse to format what does not parse (hclwrite would keep the
+		// broken tokens, and the user needs the syntax error instead), or
+		// what is nested too deep to parse safely.
+		if d := hclguard.Check(src, name, hclguard.Native); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		if _, d := p.ParseHCL(src, name); d.HasErrors() {
 			diags = append(diags, d...)
 			continue
