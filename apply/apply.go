@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/hybridcore/hybrid/config"
 	"github.com/hybridcore/hybrid/graph"
-	"github.com/hybridcore/hybrid/internal/atomicfile"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/sources"
@@ -32,7 +32,14 @@ const (
 	Skipped   Outcome = "skipped"   // a dependency failed
 	Cancelled Outcome = "cancelled" // interrupted, or never started after an interrupt
 	Unchanged Outcome = "unchanged" // a no-op node
+	TimedOut  Outcome = "timed out" // a build that ran past its build timeout
 )
+
+// DefaultStopGrace is how long a build stopped without a person asking (it
+// ran past its build timeout, or the state could not be written) gets to
+// clean up after its interrupt before it is killed: long enough for packer
+// to delete a half-built VM or cloud instance.
+const DefaultStopGrace = 5 * time.Minute
 
 // NodeResult is the result of one node.
 type NodeResult struct {
@@ -120,9 +127,77 @@ type Options struct {
 	// Heartbeat is how long a build may stay silent before Sink hears that
 	// it is still running; zero means 30 seconds.
 	Heartbeat time.Duration
+	// Children records each packer process apply starts while it runs (in
+	// the state lock info), so that a hybrid taking the lock over after
+	// this one was killed ends what it left running first. Nil records
+	// nothing.
+	Children Children
+	// StopGrace is how long a build stopped without a person asking gets
+	// to clean up before it is killed; zero means DefaultStopGrace.
+	StopGrace time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
+
+// Children records the processes apply starts, while they run. The state's
+// local backend is one: it keeps them in its lock info.
+type Children interface {
+	// AddChild records a started process; an error means it is not
+	// recorded, and the process is stopped at once.
+	AddChild(state.Child) error
+	// RemoveChild forgets a process that has ended.
+	RemoveChild(pid int) error
+	// ChildEnv is the KEY=VALUE environment entry that marks every
+	// process started under the lock ("" for none).
+	ChildEnv() string
+}
+
+var _ Children = (*state.Local)(nil)
+
+// RecordError is an apply stopped because a node's result could not be
+// written to the state. Apply stops at the first such failure: it starts
+// nothing more and interrupts the running builds, whose results it then
+// tries to record too.
+type RecordError struct {
+	// Err is the first failed write.
+	Err error
+	// NotRecorded says, for each node whose result is not in the state,
+	// what it did: "build.prod.linux: built (artifact ...)".
+	NotRecorded []string
+}
+
+// Error names the first failure and every result that is not recorded.
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("cannot write the state: %v. Apply stopped at the first result it could not record: it started nothing more and interrupted the builds that were running. Not recorded: %s. The next plan shows these again; make the state writable, then plan and apply again",
+		trimDot(e.Err.Error()), strings.Join(e.NotRecorded, "; "))
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+func trimDot(s string) string { return strings.TrimRight(s, ".\n") }
+
+// errStateUnwritable is the cause of the apply's cancellation when a
+// result could not be recorded.
+var errStateUnwritable = errors.New("the state cannot be written")
+
+// notRecordedError is a node that did its work, or part of it, but whose
+// result could not be written to the state.
+type notRecordedError struct {
+	// did says what the node did: "built (artifact x)", "interrupted".
+	did string
+	err error
+}
+
+func (e *notRecordedError) Error() string {
+	return e.did + ", but this is not recorded in the state: " + e.err.Error()
+}
+
+func (e *notRecordedError) Unwrap() error { return e.err }
+
+// timeoutError is a build stopped by its build timeout.
+type timeoutError struct{ after time.Duration }
+
+func (e *timeoutError) Error() string { return "timed out after " + e.after.String() }
 
 // vertex is a plan change in the apply graph.
 type vertex struct{ c *plan.Change }
@@ -144,7 +219,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Hard == nil {
 		opts.Hard = context.Background()
 	}
-	a := &applier{opts: opts, builds: map[string]*plan.Build{}, sem: make(chan struct{}, opts.Parallelism)}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	// The first result that cannot be recorded stops the apply: nothing
+	// new starts, running builds are interrupted, and killed if they have
+	// not stopped StopGrace later.
+	parent := ctx
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	hard, kill := context.WithCancel(opts.Hard)
+	defer kill()
+	a := &applier{opts: opts, builds: map[string]*plan.Build{}, sem: make(chan struct{}, opts.Parallelism), stop: stop, hard: hard, kill: kill}
 	for _, b := range opts.Workspace.Builds {
 		a.builds[b.Address()] = b
 		a.builds[b.RenderAddress()] = b
@@ -208,7 +294,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	outcome := "succeeded"
 	if !res.OK() {
 		outcome = "failed"
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			outcome = "cancelled"
 		}
 	}
@@ -216,6 +302,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		s.LastRun = &state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome}
 		return nil
 	})
+	if rerr := a.recordError(); rerr != nil {
+		return res, rerr
+	}
 	return res, err
 }
 
@@ -223,6 +312,17 @@ type applier struct {
 	opts   Options
 	builds map[string]*plan.Build
 	sem    chan struct{}
+
+	// stop cancels the apply; hard is cancelled when running builds must
+	// be killed (Options.Hard, or kill StopGrace after a stop).
+	stop context.CancelCauseFunc
+	hard context.Context
+	kill context.CancelFunc
+
+	// recordMu guards the results that could not be recorded.
+	recordMu    sync.Mutex
+	recordErr   error
+	notRecorded []string
 
 	// configsMu orders the writes of renders and the removals of
 	// forgotten ones in the configs directory.
@@ -366,9 +466,20 @@ func (a *applier) node(ctx context.Context, c *plan.Change) NodeResult {
 		err = fmt.Errorf("unknown node type %q", c.Type)
 	}
 	nr.Duration = a.opts.Now().Sub(nr.Started)
+	if werr := (*state.WriteError)(nil); errors.As(err, &werr) {
+		var nre *notRecordedError
+		if !errors.As(err, &nre) {
+			err = &notRecordedError{did: doneText(c), err: err}
+		}
+		a.notRecordable(c.Address, err)
+	}
+	var te *timeoutError
 	switch {
 	case err == nil:
 		nr.Outcome = Succeeded
+	case errors.As(err, &te):
+		nr.Outcome = TimedOut
+		nr.Err = err
 	case errors.Is(err, context.Canceled) || (ctx.Err() != nil && nr.Outcome == Cancelled):
 		nr.Outcome = Cancelled
 		nr.Err = err
@@ -380,6 +491,60 @@ func (a *applier) node(ctx context.Context, c *plan.Change) NodeResult {
 		a.opts.Sink.NodeFinished(nr)
 	}
 	return nr
+}
+
+// doneText says what a node other than a build did before its result could
+// not be recorded.
+func doneText(c *plan.Change) string {
+	switch {
+	case c.Action == plan.Delete:
+		return "forgotten"
+	case c.Type == plan.TypeSource:
+		return "synced"
+	case c.Type == plan.TypeRender:
+		return "rendered"
+	}
+	return "done"
+}
+
+// notRecordable notes that the result of node addr could not be written to
+// the state (err says what it did) and, the first time, stops the apply:
+// nothing new starts, running builds get an interrupt, and StopGrace later
+// whatever still runs is killed.
+func (a *applier) notRecordable(addr string, err error) {
+	a.recordMu.Lock()
+	defer a.recordMu.Unlock()
+	a.notRecorded = append(a.notRecorded, addr+": "+notRecordedText(err))
+	if a.recordErr != nil {
+		return
+	}
+	var werr *state.WriteError
+	errors.As(err, &werr)
+	a.recordErr = werr.Err
+	a.stop(errStateUnwritable)
+	time.AfterFunc(a.opts.StopGrace, a.kill)
+}
+
+// notRecordedText is what a not-recorded node did, without the write error
+// (RecordError gives it once).
+func notRecordedText(err error) string {
+	var nre *notRecordedError
+	if errors.As(err, &nre) {
+		return nre.did
+	}
+	return "not recorded"
+}
+
+// recordError is the error that stopped the apply, nil if none did.
+func (a *applier) recordError() error {
+	a.recordMu.Lock()
+	defer a.recordMu.Unlock()
+	if a.recordErr == nil {
+		return nil
+	}
+	nr := slices.Clone(a.notRecorded)
+	sort.Strings(nr)
+	return &RecordError{Err: a.recordErr, NotRecorded: nr}
 }
 
 // forget drops a node's entry from the state. A render's var file goes
@@ -555,15 +720,20 @@ func (a *applier) render(c *plan.Change) error {
 	if b == nil {
 		return fmt.Errorf("%s is not in the workspace", c.Address)
 	}
-	cfg := a.opts.Workspace.Config
 	r := b.Render
-	file := filepath.Join(cfg.Dir, filepath.FromSlash(r.Path))
-	// Held while writing, so a forgotten render of the same environment
-	// does not remove the directory between its creation and the write.
+	root := a.opts.Workspace.Files.Workspace()
+	if root == nil {
+		return fmt.Errorf("cannot open the workspace to write %s", r.Path)
+	}
+	// Through os.Root: the directories on the way must be real
+	// directories inside the workspace, so a link planted at configs/<env>
+	// cannot send the file elsewhere. Held while writing, so a forgotten
+	// render of the same environment does not remove the directory
+	// between its creation and the write.
 	a.configsMu.Lock()
-	err := os.MkdirAll(filepath.Dir(file), 0o755)
+	err := root.MkdirAll(path.Dir(r.Path), 0o755)
 	if err == nil {
-		_, err = atomicfile.WriteIfChanged(file, r.Bytes, 0o644)
+		_, err = root.WriteFile(r.Path, r.Bytes, 0o644)
 	}
 	a.configsMu.Unlock()
 	if err != nil {
@@ -577,6 +747,23 @@ func (a *applier) render(c *plan.Change) error {
 		}
 		return nil
 	})
+}
+
+// ensureRender writes a build's var file when it is not on disk as
+// rendered (the file of a recorded render is missing on a fresh checkout),
+// without recording anything: the state already records this render.
+func (a *applier) ensureRender(b *plan.Build) error {
+	root := a.opts.Workspace.Files.Workspace()
+	if root == nil {
+		return fmt.Errorf("cannot open the workspace to write %s", b.Render.Path)
+	}
+	a.configsMu.Lock()
+	defer a.configsMu.Unlock()
+	if err := root.MkdirAll(path.Dir(b.Render.Path), 0o755); err != nil {
+		return err
+	}
+	_, err := root.WriteFile(b.Render.Path, b.Render.Bytes, 0o644)
+	return err
 }
 
 // pruneTrees drops tree snapshots no build refers to any more.

@@ -2,8 +2,8 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,14 +27,20 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	if err := a.checkCheckouts(ctx, b); err != nil {
 		return err
 	}
+	// The var file packer reads: on a fresh checkout of the workspace the
+	// render is recorded (so not planned) but its file is not there yet.
+	if err := a.ensureRender(b); err != nil {
+		return err
+	}
 
 	logRel := filepath.ToSlash(filepath.Join(cfg.Settings.Dirs.Logs, b.Env, img.Name,
 		a.opts.Now().UTC().Format("20060102T150405.000Z")+".log"))
-	logPath := filepath.Join(cfg.Dir, filepath.FromSlash(logRel))
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return err
+	// Through os.Root: no link planted under logs/ sends the log elsewhere.
+	root := a.opts.Workspace.Files.Workspace()
+	if root == nil {
+		return fmt.Errorf("cannot open the workspace to write %s", logRel)
 	}
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logFile, err := root.Create(logRel, 0o600)
 	if err != nil {
 		return err
 	}
@@ -51,6 +57,13 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		a.opts.State.View(func(s *state.State) { upstream = upstreamValue(s, b.Env, img.DependsOn) })
 		env = append(env, "PKR_VAR_"+plan.UpstreamVariable+"="+upstream)
 	}
+	if a.opts.Children != nil {
+		// Everything packer starts carries the lock's ID, so a hybrid
+		// that takes the lock over after this one died finds it all.
+		if kv := a.opts.Children.ChildEnv(); kv != "" {
+			env = append(env, kv)
+		}
+	}
 	inv := packer.Invocation{
 		Bin:     a.opts.PackerBin,
 		WorkDir: filepath.Join(cfg.Dir, filepath.FromSlash(img.WorkingDir)),
@@ -61,6 +74,7 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		VarFiles: []string{fsutil.Rel(img.WorkingDir, b.Render.Path)},
 		Vars:     vars,
 		Env:      env,
+		Secrets:  b.SecretStrings(),
 	}
 	fmt.Fprintf(logFile, "# hybrid: %s\n# packer %s (in %s)\n", c.Address, strings.Join(inv.Args("build"), " "), img.WorkingDir)
 
@@ -68,10 +82,16 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	var lastMu sync.Mutex
 	last := a.opts.Now()
 	done := make(chan struct{})
+	// The heartbeat is over before the node is: no StillRunning after
+	// NodeFinished.
+	var heartbeat sync.WaitGroup
+	defer heartbeat.Wait()
 	defer close(done)
 	if a.opts.Sink != nil {
 		start := a.opts.Now()
+		heartbeat.Add(1)
 		go func() {
+			defer heartbeat.Done()
 			t := time.NewTicker(a.opts.Heartbeat / 3)
 			defer t.Stop()
 			for {
@@ -104,12 +124,38 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 			a.opts.Sink.Output(c.Address, line)
 		}
 	}
-	res, err := packer.Build(ctx, inv, packer.BuildOptions{
-		Log: logFile, OnEvent: onEvent, Hard: a.opts.Hard,
+	// Past its timeout the build is interrupted, and StopGrace later
+	// killed; the apply's own stops reach it through ctx and a.hard.
+	bctx, hard := ctx, a.hard
+	if timeout := a.timeoutOf(b); timeout > 0 {
+		var cancel, stopHard context.CancelFunc
+		bctx, cancel = context.WithTimeoutCause(ctx, timeout, &timeoutError{after: timeout})
+		defer cancel()
+		hard, stopHard = a.killAfterGrace(bctx)
+		defer stopHard()
+	}
+	var trackErr error
+	track := func(pid int) (func(), error) {
+		if a.opts.Children == nil {
+			return nil, nil
+		}
+		if err := a.opts.Children.AddChild(state.Child{PID: pid, PGID: pid, What: "packer build for " + c.Address}); err != nil {
+			trackErr = err
+			return nil, err
+		}
+		return func() { a.opts.Children.RemoveChild(pid) }, nil
+	}
+	res, err := packer.Build(bctx, inv, packer.BuildOptions{
+		Log: logFile, OnEvent: onEvent, Hard: hard, Track: track,
 		ManifestDepth: 3, ManifestSkip: managedDirs(cfg),
 	})
 	if res == nil {
 		return fmt.Errorf("cannot run packer: %w", err)
+	}
+	if trackErr != nil {
+		// Not recorded where the next hybrid would look, packer was
+		// stopped at once: the state directory cannot be written.
+		return &notRecordedError{did: "not built: packer was stopped as it started, as its process could not be recorded in the state lock info", err: &state.WriteError{Err: trackErr}}
 	}
 	nr.ExitCode = res.ExitCode
 	rec := &state.Build{
@@ -129,6 +175,13 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		rec.Fingerprint = c.After
 	case packer.StatusCancelled:
 		rec.Status = state.StatusFailed
+		var te *timeoutError
+		if errors.As(context.Cause(bctx), &te) {
+			rec.Error = te.Error()
+			nr.Outcome = TimedOut
+			buildErr = te
+			break
+		}
 		rec.Error = "interrupted"
 		nr.Outcome = Cancelled
 		buildErr = context.Canceled
@@ -161,9 +214,57 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		pruneTrees(s)
 		return nil
 	}); err != nil {
-		return err
+		return &notRecordedError{did: buildDid(res.Status, rec, buildErr), err: err}
 	}
 	return buildErr
+}
+
+// buildDid says what a build did whose result could not be recorded.
+func buildDid(status packer.Status, rec *state.Build, buildErr error) string {
+	switch {
+	case status == packer.StatusSucceeded && len(rec.Artifacts) > 0:
+		return "built (artifact " + rec.Artifacts[0].ID + ")"
+	case status == packer.StatusSucceeded:
+		return "built"
+	case status == packer.StatusCancelled && errors.Is(buildErr, context.Canceled):
+		return "interrupted"
+	case status == packer.StatusCancelled:
+		return buildErr.Error()
+	}
+	return fmt.Sprintf("failed (packer exit status %d)", rec.ExitCode)
+}
+
+// timeoutOf is how long build b may run: its image's build_timeout, else
+// the hybrid block's; 0 means no limit.
+func (a *applier) timeoutOf(b *plan.Build) time.Duration {
+	return b.Image.BuildTimeout
+}
+
+// killAfterGrace returns the hard context of a build run with ctx: done
+// when a.hard is, or StopGrace after ctx ended by the build's timeout (an
+// interrupt from a person waits for a second one instead). Call the
+// returned function when the build is over.
+func (a *applier) killAfterGrace(ctx context.Context) (context.Context, context.CancelFunc) {
+	hard, cancel := context.WithCancel(a.hard)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-hard.Done():
+			return
+		}
+		var te *timeoutError
+		if !errors.As(context.Cause(ctx), &te) {
+			return
+		}
+		t := time.NewTimer(a.opts.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-hard.Done():
+		}
+	}()
+	return hard, cancel
 }
 
 // uniqueArtifacts drops the copies post-processors pass through: packer

@@ -5,5 +5,9 @@
 //
 // A failed node skips its dependents and nothing else. Cancelling the
 // context starts nothing new and interrupts running packer builds, which
-// clean up; what finished is recorded.
+// clean up; what finished is recorded. A result that cannot be written to
+// the state stops the apply the same way, at once, and the error names every
+// result not recorded (RecordError). A build that runs past its timeout is
+// interrupted, killed after a grace period, and recorded as timed out.
+// Each packer process is recorded in the state lock info while it runs.
 package apply

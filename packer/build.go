@@ -3,11 +3,13 @@ package packer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +36,9 @@ const maxLine = 1 << 20
 // after packer exited (a leftover child may hold them open).
 const waitDelay = 5 * time.Second
 
+// errNotStarted is a build cancelled before packer was started.
+var errNotStarted = errors.New("cancelled before packer started")
+
 // BuildOptions are the caller's hooks into a running build.
 type BuildOptions struct {
 	// Log receives packer's full output, stdout and stderr line by line, as
@@ -57,6 +62,13 @@ type BuildOptions struct {
 	// to its process group). Nil means never: after the build's context
 	// ends, packer gets SIGINT and as long as it needs to clean up.
 	Hard context.Context
+	// Track, when set, is called as soon as packer has started, with its
+	// process ID, which is also the ID of the process group that holds
+	// everything packer starts, so the caller can record it (hybrid
+	// records it in the state lock info). The untrack function it returns
+	// is called once packer has been reaped. An error stops packer at
+	// once, with SIGKILL to its group, and Build returns it.
+	Track func(pid int) (untrack func(), err error)
 }
 
 // Result is what one packer build did.
@@ -100,10 +112,15 @@ type Result struct {
 // up; when opts.Hard ends, it gets SIGKILL. Build always waits for packer to
 // exit. After a stopped packer exits, whatever it left running in its process
 // group is killed (on Linux, where that can be done without racing PID reuse).
+// On Linux packer also dies with this process (a parent-death signal): a
+// hybrid killed with SIGKILL does not leave it building. What packer started
+// stays in its process group, which the caller records (opts.Track) so the
+// next hybrid can end it.
 //
 // A build that failed or was cancelled is a Result with that Status and a
 // nil error. The error is non-nil when packer could not be started (the
-// Result is then nil) or when writing opts.Log failed (the Result is valid).
+// Result is then nil), when opts.Track failed or when writing opts.Log
+// failed (the Result is then valid).
 func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, error) {
 	if err := inv.check(); err != nil {
 		return nil, err
@@ -130,11 +147,7 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 	cmd.Stderr = stderr
 	cmd.WaitDelay = waitDelay
 	newProcessGroup(cmd)
-
-	res.Started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start packer build: %w; check the packer binary (HYBRID_PACKER) and the working directory", err)
-	}
+	dieWithParent(cmd)
 
 	// Signals go to packer's process group only until packer has been
 	// reaped, so they can never reach a process that reused its ID.
@@ -148,8 +161,26 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 			_ = signal(cmd.Process)
 		}
 	}
+	res.Started = time.Now()
+	started := make(chan error, 1)
 	waited := make(chan error, 1)
 	go func() {
+		// The parent-death signal fires when the thread that started
+		// packer exits, not this process: this goroutine keeps that
+		// thread to itself until packer is reaped, so that no goroutine
+		// that locks the thread and exits can end it meanwhile.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if ctx.Err() != nil {
+			// Cancelled since Build began: nothing is started.
+			started <- errNotStarted
+			return
+		}
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		peeked := awaitExit(cmd.Process.Pid)
 		mu.Lock()
 		if peeked && stopping {
@@ -166,13 +197,32 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		mu.Unlock()
 		waited <- err
 	}()
+	if err := <-started; err == errNotStarted {
+		res.Status = StatusCancelled
+		res.Finished = time.Now()
+		return res, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("start packer build: %w; check the packer binary (HYBRID_PACKER) and the working directory", err)
+	}
+	var trackErr error
+	untrack := func() {}
+	if opts.Track != nil {
+		u, err := opts.Track(cmd.Process.Pid)
+		switch {
+		case err != nil:
+			trackErr = err
+			send(killGroup)
+		case u != nil:
+			untrack = u
+		}
+	}
 
 	var hardDone <-chan struct{}
 	if opts.Hard != nil {
 		hardDone = opts.Hard.Done()
 	}
 	ctxDone := ctx.Done()
-	stopped := false
+	stopped := trackErr != nil
 	var waitErr error
 wait:
 	for {
@@ -189,6 +239,7 @@ wait:
 			send(killGroup)
 		}
 	}
+	untrack()
 	stdout.flush()
 	stderr.flush()
 	res.Finished = time.Now()
@@ -219,6 +270,9 @@ wait:
 	}
 	if res.Status != StatusSucceeded {
 		res.LastErrorLines = r.errorLines()
+	}
+	if trackErr != nil {
+		return res, fmt.Errorf("packer build stopped at once: %w", trackErr)
 	}
 	if r.logErr != nil {
 		return res, fmt.Errorf("write packer build log: %w; check free disk space and the log directory", r.logErr)

@@ -403,12 +403,12 @@ func assertGone(t *testing.T, pid int) {
 func TestBuildRunLines(t *testing.T) {
 	var log bytes.Buffer
 	var events []Event
-	inv := Invocation{Vars: map[string]string{"pw": "hunter2"}}
+	inv := Invocation{Vars: map[string]string{"pw": "hunter2-hunter2"}}
 	r := &buildRun{log: &log, onEvent: func(e Event) { events = append(events, e) }, redact: inv.redactor()}
 	r.stdoutLine("1,,ui,say,==> null.a: hello")
-	r.stdoutLine("panic: hunter2")
+	r.stdoutLine("panic: hunter2-hunter2")
 	r.stderrLine("plugin crashed\r")
-	r.stdoutLine(`1,,ui,error,first\nsecond hunter2`)
+	r.stdoutLine(`1,,ui,error,first\nsecond hunter2-hunter2`)
 	r.stdoutLine("1,null.a,artifact,0,id,X")
 	r.stdoutLine("1,null.a,artifact,0,end")
 	for i := range errorTail {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -49,9 +50,10 @@ func runShort(ctx context.Context, bin, dir string, env, args []string) (output,
 	cmd.Stdout = streamWriter{&buf, true}
 	cmd.Stderr = streamWriter{&buf, false}
 	newProcessGroup(cmd)
+	dieWithParent(cmd)
 	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
+	err := runLocked(cmd)
 	out := output{stdout: buf.stdout.Bytes(), combined: buf.combined.Bytes()}
 	var exitErr *exec.ExitError
 	switch {
@@ -175,4 +177,13 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
+}
+
+// runLocked runs cmd on a thread this goroutine keeps to itself until cmd
+// has exited: the parent-death signal (dieWithParent) fires when the thread
+// that started cmd exits.
+func runLocked(cmd *exec.Cmd) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return cmd.Run()
 }

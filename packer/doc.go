@@ -16,6 +16,12 @@
 // are prefixed with "./", and -only and -var-file values are always passed as
 // flag values.
 //
+// Packer runs supervised: in a process group of its own, which holds the
+// plugins and provisioners' commands it starts and is interrupted, then
+// killed, as a whole; on Linux with a parent-death signal, so packer dies
+// with hybrid. The caller records the group while it runs
+// (BuildOptions.Track), so that the next hybrid ends what a killed one left.
+//
 // The package knows nothing of hybrid's configuration, plan or state: it takes
 // paths, names and values, runs packer and reports what happened. It writes no
 // file itself; the caller owns the log writer and the state.

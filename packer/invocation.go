@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/hybridcore/hybrid/logs"
 )
 
 // Invocation is one packer command for one image: which binary, where it
@@ -34,6 +36,10 @@ type Invocation struct {
 	// Env holds extra KEY=VALUE environment entries; they come last and so
 	// override the rest.
 	Env []string
+	// Secrets are further strings to redact from the log and the events:
+	// every field and element of a sensitive object or list (a build that
+	// echoes var.creds.pass).
+	Secrets []string
 }
 
 // Args returns the command line after the binary for cmd ("build",
@@ -126,30 +132,32 @@ func (inv *Invocation) environ() []string {
 	return append(env, inv.Env...)
 }
 
-// redactor returns a function that replaces the Vars values in a line of
-// output, both as written and as escaped in machine-readable fields.
+// redactor returns a function that replaces the Vars values, and every
+// string in Secrets, in a line of output, both as written and as escaped in
+// machine-readable fields. A value is replaced only where it stands whole
+// (logs.Redactor's rule), so a short secret never mangles other words.
 func (inv *Invocation) redactor() func(string) string {
 	var secrets []string
-	for _, v := range inv.Vars {
+	add := func(v string) {
 		if v == "" {
-			continue
+			return
 		}
 		secrets = append(secrets, v)
 		if e := escape(v); e != v {
 			secrets = append(secrets, e)
 		}
 	}
+	for _, v := range inv.Vars {
+		add(v)
+	}
+	for _, v := range inv.Secrets {
+		add(v)
+	}
 	if len(secrets) == 0 {
 		return func(s string) string { return s }
 	}
-	// Longest first, so a secret that contains another is replaced whole.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	pairs := make([]string, 0, 2*len(secrets))
-	for _, s := range secrets {
-		pairs = append(pairs, s, Redacted)
-	}
-	r := strings.NewReplacer(pairs...)
-	return r.Replace
+	r := logs.NewRedactor(secrets...)
+	return func(s string) string { return r.Replace(s, Redacted) }
 }
 
 // Redacted replaces sensitive values in logs and events.

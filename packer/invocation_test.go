@@ -111,21 +111,25 @@ func TestEnviron(t *testing.T) {
 }
 
 func TestRedactor(t *testing.T) {
-	inv := Invocation{Vars: map[string]string{"a": "s3,cr\n3t", "b": "cr", "c": ""}}
+	inv := Invocation{Vars: map[string]string{"a": "s3,cr\n3t", "b": "cr", "c": ""}, Secrets: []string{"field-password-1"}}
 	redact := inv.redactor()
 	tests := map[string]string{
-		"plain text untouched":       "nothing here",
-		"raw value":                  "x s3,cr\n3t y",
-		"escaped value":              `1,,ui,say,x s3%!(PACKER_COMMA)cr\n3t y`,
-		"shorter secret":             "scream",
-		"longest secret wins inside": "s3,cr\n3t",
+		"plain text untouched":        "nothing here",
+		"raw value":                   "x s3,cr\n3t y",
+		"escaped value":               `1,,ui,say,x s3%!(PACKER_COMMA)cr\n3t y`,
+		"short secret never mangles":  "scream",
+		"longest secret wins inside":  "s3,cr\n3t",
+		"field of a sensitive object": "echo pass=field-password-1;",
+		"fragment of a longer word":   "xfield-password-1x",
 	}
 	want := map[string]string{
-		"plain text untouched":       "nothing here",
-		"raw value":                  "x <sensitive> y",
-		"escaped value":              "1,,ui,say,x <sensitive> y",
-		"shorter secret":             "s<sensitive>eam",
-		"longest secret wins inside": "<sensitive>",
+		"plain text untouched":        "nothing here",
+		"raw value":                   "x <sensitive> y",
+		"escaped value":               "1,,ui,say,x <sensitive> y",
+		"short secret never mangles":  "scream",
+		"longest secret wins inside":  "<sensitive>",
+		"field of a sensitive object": "echo pass=<sensitive>;",
+		"fragment of a longer word":   "xfield-password-1x",
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package packer
 
 import (
 	"errors"
+	"os/exec"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,4 +21,19 @@ func awaitExit(pid int) bool {
 		}
 		return err == nil
 	}
+}
+
+// dieWithParent makes the kernel kill packer (SIGKILL) when hybrid dies, so
+// a hybrid killed with SIGKILL leaves no packer building. The signal is sent
+// when the thread that started packer exits, so the caller keeps that thread
+// locked until packer is reaped. Go's fork checks that the parent is still
+// the one that started it after setting the signal, so a hybrid killed
+// during the fork is caught too. The signal reaches packer only: what it
+// started stays in its process group, which the caller records (see
+// BuildOptions.Track). Call it after newProcessGroup.
+func dieWithParent(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }

@@ -18,3 +18,5 @@ func killGroup(p *os.Process) error { return p.Kill() }
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
 
 func awaitExit(pid int) bool { return false }
+
+func dieWithParent(cmd *exec.Cmd) {}

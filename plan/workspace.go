@@ -79,6 +79,16 @@ type Build struct {
 	Sources []string
 }
 
+// SecretStrings lists every string and number of the build's sensitive
+// values, for redaction: the fields of a sensitive object are secrets too.
+func (b *Build) SecretStrings() []string {
+	var out []string
+	for _, v := range b.Render.Sensitive {
+		out = append(out, config.SecretStrings(v)...)
+	}
+	return out
+}
+
 // Address is the build's node address, build.<env>.<image>.
 func (b *Build) Address() string { return "build." + b.Env + "." + b.Image.Name }
 

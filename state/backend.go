@@ -53,6 +53,10 @@ type LockInfo struct {
 	Created time.Time `json:"created"`
 	// PID is the holder's process ID. Lock sets it.
 	PID int `json:"pid"`
+	// Children are the processes the holder started that are running now
+	// (see Child): a holder that takes the lock over from one that died
+	// ends them first.
+	Children []Child `json:"children,omitempty"`
 }
 
 // LockError reports that the state lock is held by someone else.

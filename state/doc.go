@@ -9,6 +9,14 @@
 // read. A lock (an OS file lock on <name>.lock plus a JSON lock-info file
 // <name>.lock.info) guards every command that writes state.
 //
+// The lock info also records the processes the holder started that could
+// outlive it (each packer build's process group, with its leader's start
+// time), and every child carries the lock ID in its environment. Taking
+// over the lock of a holder that died first ends what it left running,
+// checking start times so that a reused process ID is never signalled, and
+// says which processes it killed; a lock whose orphans cannot be ended is
+// not taken.
+//
 // The package records; it does not decide. It never compares fingerprints,
 // never runs git or packer and never reads hybrid.hcl: plan decides what is
 // out of date and apply is the only caller that writes state, through a

@@ -42,6 +42,7 @@ type Local struct {
 	fl      *flock.Flock // the OS lock while held
 	held    *LockInfo    // the lock info while held
 	stale   *LockInfo    // what the last Lock took over, if anything
+	ended   []EndedChild // what it did about the processes its holder left
 	// known is the file as this backend last read or wrote it: while the
 	// bytes on disk are still those, a Write need not decode them again to
 	// check their lineage and serial.

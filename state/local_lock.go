@@ -28,7 +28,9 @@ const (
 // the kernel releases when the holder dies, plus the lock info at
 // LockInfoPath. Lock info found while the OS lock is free was left by a
 // holder that died: it is taken over, logged as a warning and reported by
-// StaleLock.
+// StaleLock. Before that, every process the dead holder started that still
+// runs is ended (see Child; EndedChildren says which); when one cannot be,
+// the lock is not taken and the error is an *OrphanError.
 func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 	start := time.Now()
 	_, wait := ctx.Deadline()
@@ -37,7 +39,7 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 		if err := ctx.Err(); err != nil {
 			return "", fmt.Errorf("lock state: %w", err)
 		}
-		id, holder, err := l.tryLock(info)
+		id, holder, err := l.tryLock(ctx, info)
 		if err != nil || id != "" {
 			return id, err
 		}
@@ -52,7 +54,7 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 			t.Stop()
 			// One last look, so a lock released right at the deadline
 			// is not missed.
-			if id, holder2, err := l.tryLock(info); err != nil || id != "" {
+			if id, holder2, err := l.tryLock(ctx, info); err != nil || id != "" {
 				return id, err
 			} else if holder2 != nil {
 				holder = holder2
@@ -66,7 +68,7 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 
 // tryLock makes one attempt. It returns the new lock's ID, or the holder's
 // info (nil if unknown) when the lock is taken.
-func (l *Local) tryLock(info LockInfo) (string, *LockInfo, error) {
+func (l *Local) tryLock(ctx context.Context, info LockInfo) (string, *LockInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.held != nil {
@@ -89,7 +91,8 @@ func (l *Local) tryLock(info LockInfo) (string, *LockInfo, error) {
 	// The OS lock is ours: any lock info on disk belongs to a holder that
 	// died, and any temporary file next to the state is a crashed write's.
 	l.stale = nil
-	if prev, err := readLockInfo(l.LockInfoPath()); prev != nil || (err != nil && !errors.Is(err, fs.ErrNotExist)) {
+	prev, err := readLockInfo(l.LockInfoPath())
+	if prev != nil || (err != nil && !errors.Is(err, fs.ErrNotExist)) {
 		if prev == nil {
 			prev = &LockInfo{}
 		}
@@ -98,25 +101,38 @@ func (l *Local) tryLock(info LockInfo) (string, *LockInfo, error) {
 			"state", l.path, "lock_id", prev.ID, "who", prev.Who,
 			"operation", prev.Operation, "pid", prev.PID, "since", prev.Created)
 	}
+	// What the dead holder started must be gone before anything is done
+	// under the lock; its lock info stays until then, so a failure here
+	// leaves the record for the next attempt.
+	if err := l.takeOverChildren(ctx, prev); err != nil {
+		fl.Unlock()
+		return "", nil, err
+	}
 	l.removeTemps()
 
 	info.ID = uuid.NewString()
 	info.Created = time.Now().UTC()
 	info.PID = os.Getpid()
+	info.Children = nil
 	if info.Who == "" {
 		info.Who = Who()
 	}
-	data, err := json.MarshalIndent(info, "", "  ")
-	if err == nil {
-		err = atomicfile.Write(l.LockInfoPath(), append(data, '\n'), filePerm)
-	}
-	if err != nil {
+	if err := l.writeLockInfo(&info); err != nil {
 		fl.Unlock()
 		return "", nil, fmt.Errorf("lock state: %w", err)
 	}
 	l.fl = fl
 	l.held = &info
 	return info.ID, nil, nil
+}
+
+// writeLockInfo replaces the lock info file with info. l.mu must be held.
+func (l *Local) writeLockInfo(info *LockInfo) error {
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(l.LockInfoPath(), append(data, '\n'), filePerm)
 }
 
 // Unlock implements Backend.
@@ -153,9 +169,13 @@ func (l *Local) release() error {
 // when its holder is gone or stuck. The ID must match the current lock info.
 // The OS lock of a process that is still running cannot be taken from it:
 // then the lock info is removed and the error says which process to stop.
+// When the holder is gone, the processes it started that still run are
+// ended first, as Lock does (EndedChildren says which); those that cannot
+// be are named in the error, and the lock is removed all the same.
 func (l *Local) ForceUnlock(id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.ended = nil
 	if l.held != nil && l.held.ID == id {
 		return l.release()
 	}
@@ -169,18 +189,29 @@ func (l *Local) ForceUnlock(id string) error {
 	if info.ID != id {
 		return fmt.Errorf("force-unlock: lock ID %s does not match the current lock %s (held by %s since %s); check the ID", id, info.ID, orUnknown(info.Who), info.Created.Format(time.RFC3339))
 	}
-	if err := os.Remove(l.LockInfoPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("force-unlock: %w", err)
-	}
 	probe := flock.New(l.LockPath())
 	got, err := probe.TryLock()
 	if err != nil {
 		return fmt.Errorf("force-unlock: %s: %w", l.LockPath(), err)
 	}
 	if !got {
+		if err := os.Remove(l.LockInfoPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("force-unlock: %w", err)
+		}
 		return fmt.Errorf("force-unlock: removed lock %s, but process %d (%s) still holds the OS lock on %s; stop that process to release it", id, info.PID, orUnknown(info.Who), l.LockPath())
 	}
-	return probe.Unlock()
+	defer probe.Unlock()
+	// The holder is gone: so must be what it started, or the next command
+	// would not know of it.
+	orphanErr := l.takeOverChildren(context.Background(), info)
+	if err := os.Remove(l.LockInfoPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("force-unlock: %w", err)
+	}
+	var oe *OrphanError
+	if errors.As(orphanErr, &oe) {
+		return fmt.Errorf("force-unlock: removed lock %s, but processes its holder started still run and could not be ended: %s (%s); stop them before the next apply", id, procList(oe.Procs), oe.Reason)
+	}
+	return nil
 }
 
 // StaleLock returns the lock info of a dead holder that the last successful

@@ -51,7 +51,8 @@ func (m *Manager) State() *State {
 
 // Update calls fn with a copy of the current state and writes what fn left
 // in it. If fn or the write fails, nothing changes, in memory or on disk, and
-// the error is returned. fn must not keep the state it is given.
+// the error is returned; a failed write is a *WriteError. fn must not keep
+// the state it is given.
 func (m *Manager) Update(fn func(*State) error) error {
 	if fn == nil {
 		return errors.New("update state: no change given")
@@ -63,8 +64,16 @@ func (m *Manager) Update(fn func(*State) error) error {
 		return err
 	}
 	if err := m.backend.Write(next); err != nil {
-		return err
+		return &WriteError{Err: err}
 	}
 	m.state = next
 	return nil
 }
+
+// WriteError is an Update whose change could not be written to the backend:
+// it is not recorded. Its message is the backend's.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+
+func (e *WriteError) Unwrap() error { return e.Err }

@@ -56,6 +56,8 @@ func runChild(role string) int {
 		err = childLockAndExit(path)
 	case "lock-and-hold":
 		err = childLockAndHold(path)
+	case "lock-and-spawn":
+		err = childLockAndSpawn(path)
 	default:
 		err = fmt.Errorf("unknown child role %q", role)
 	}

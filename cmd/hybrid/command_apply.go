@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,7 +52,14 @@ Usage: hybrid apply [options] [PLANFILE]
   commits or the inputs changed since it was made.
 
   The first interrupt (Ctrl-C, SIGTERM) starts nothing new and lets running
-  packer builds clean up; a second one stops them at once.
+  packer builds clean up; a second one stops them at once. A build that runs
+  past its build_timeout is interrupted, killed if it has not stopped 5
+  minutes later, and recorded as timed out. When a result cannot be written
+  to the state, apply stops the same way: it starts nothing new, interrupts
+  running builds and names every result it could not record.
+
+  A killed hybrid leaves no packer building: packer dies with it, and the
+  next command that takes the state lock ends whatever packer had started.
 
 Options:
   -auto-approve        Do not ask for approval.
@@ -75,7 +83,7 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	fs.Var((*stringsFlag)(&a.Targets), "target", "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	fs.BoolVar(&a.JSON, "json", false, "")
-	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
@@ -146,6 +154,10 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	}
 	if !a.JSON {
 		v.diagnostics(files, diags)
+	} else {
+		// Warnings (a stale lock taken over, the processes a killed
+		// hybrid left that were ended) are events like the rest.
+		(&applyJSON{w: c.s.Out, now: time.Now}).diagnostics(diags)
 	}
 	if saved != nil {
 		if err := plan.Stale(saved, p); err != nil {
@@ -213,6 +225,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	opts := apply.Options{
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
+		Children: pd.backend,
 	}
 	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {
@@ -225,7 +238,13 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		human.summary(res)
 	}
 	logger.Info("apply finished", "summary", applySummary(res))
-	if err != nil {
+	var rerr *apply.RecordError
+	switch {
+	case errors.As(err, &rerr):
+		logger.Error("apply stopped: the state cannot be written", "error", rerr.Err.Error(), "not_recorded", rerr.NotRecorded)
+		v.diagnostics(nil, errDiag("Apply stopped: results not recorded in the state", err, ""))
+		return 1
+	case err != nil:
 		v.errorf("cannot record the end of the run in the state: %v", err)
 		return 1
 	}

@@ -32,7 +32,9 @@ Usage: hybrid force-unlock [options] LOCK_ID
   it is gone or stuck and the lock keeps others from writing the state. The
   ID is in the "state is locked" error. A lock whose holder died is taken
   over by the next command anyway; force-unlock is for the lock info left
-  behind, and says so when the holder is still running.
+  behind, and says so when the holder is still running. When the holder is
+  gone, the packer builds it started that still run are killed first, as
+  the next command would, and named.
 
   Removing a lock that is still in use lets two commands write the state at
   once. force-unlock asks for confirmation first; without a terminal it
@@ -93,6 +95,9 @@ func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
 		if info := readLockInfoFile(backend.LockInfoPath()); info != nil {
 			fmt.Fprintf(c.s.Out, "  The lock is held by %s (hybrid %s, pid %d) since %s.\n",
 				orUnknown(info.Who), orUnknown(info.Operation), info.PID, info.Created.UTC().Format(time.RFC3339))
+			for _, ch := range info.Children {
+				fmt.Fprintf(c.s.Out, "  It started %s (pid %d), ended first if its holder is gone.\n", orUnknown(ch.What), ch.PID)
+			}
 		}
 		fmt.Fprintln(c.s.Out, "  Other hybrid commands can then write the state, even if the holder still")
 		fmt.Fprintln(c.s.Out, "  uses it. Only 'yes' will be accepted to confirm.")
@@ -104,7 +109,11 @@ func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
 			return 1
 		}
 	}
-	if err := backend.ForceUnlock(a.LockID); err != nil {
+	err := backend.ForceUnlock(a.LockID)
+	if ended := backend.EndedChildren(); len(ended) > 0 {
+		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before removing its lock")})
+	}
+	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot force-unlock the state", err, ""))
 		return 1
 	}

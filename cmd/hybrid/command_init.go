@@ -58,14 +58,11 @@ Options:
 func parseInitArgs(args []string) (*initArgs, hcl.Diagnostics) {
 	a := &initArgs{}
 	fs := newFlagSet("init")
-	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
 		return nil, flagError("init", err)
-	}
-	if a.LockTimeout < 0 {
-		return nil, flagError("init", fmt.Errorf("-lock-timeout must not be negative"))
 	}
 	if fs.NArg() > 0 {
 		return nil, flagError("init", fmt.Errorf("unexpected argument %q: init prepares the workspace in the current directory (use -chdir=DIR)", fs.Arg(0)))

@@ -29,11 +29,11 @@ func TestParseInitArgs(t *testing.T) {
 		},
 		"negative timeout": {
 			args:    []string{"-lock-timeout=-1s"},
-			wantErr: `-lock-timeout must not be negative. Run "hybrid init -help" for the options.`,
+			wantErr: `invalid value "-1s" for flag -lock-timeout: must not be negative; give how long to wait for the state lock, such as 30s or 5m, or 0 not to wait. Run "hybrid init -help" for the options.`,
 		},
 		"bad timeout": {
 			args:    []string{"-lock-timeout=soon"},
-			wantErr: `invalid value "soon" for flag -lock-timeout: parse error. Run "hybrid init -help" for the options.`,
+			wantErr: `invalid value "soon" for flag -lock-timeout: not a duration; give how long to wait for the state lock, such as 30s or 5m. Run "hybrid init -help" for the options.`,
 		},
 	}
 	for name, tc := range tests {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,7 +76,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.DetailedExitCode, "detailed-exitcode", false, "")
 	fs.Var((*stringsFlag)(&a.Targets), "target", "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
-	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +97,36 @@ func (c *planCommand) Run(args []string) int {
 	}
 	ctx, _, stop := signalContext(context.Background(), nil)
 	defer stop()
-	return c.run(ctx, a, v)
+	return runInterruptible(ctx, c.s, func() int { return c.run(ctx, a, v) })
+}
+
+// interruptGrace is how long a read-only command that was interrupted
+// waits for its work to wind down (releasing the state lock, ending git)
+// before it exits anyway.
+const interruptGrace = 600 * time.Millisecond
+
+// runInterruptible runs a read-only command's work so that an interrupt
+// (Ctrl-C, SIGTERM) ends the command promptly: the work is told through
+// ctx, gets interruptGrace to finish, and the command exits with 1 either
+// way. A plan writes nothing that an interrupt could leave half-done; its
+// git children die with it.
+func runInterruptible(ctx context.Context, s streams, work func() int) int {
+	done := make(chan int, 1)
+	go func() { done <- work() }()
+	select {
+	case code := <-done:
+		if ctx.Err() != nil {
+			return 1
+		}
+		return code
+	case <-ctx.Done():
+	}
+	select {
+	case <-done:
+	case <-time.After(interruptGrace):
+	}
+	fmt.Fprintln(s.Err, "Interrupted: hybrid stopped before finishing; nothing was changed.")
+	return 1
 }
 
 func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
@@ -255,6 +283,9 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 // openState locks (when there is a state, or the caller will write one)
 // and reads the state of the configuration's workspace.
 func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation string, req planRequest) hcl.Diagnostics {
+	if d := checkStateDir(cfg); d.HasErrors() {
+		return d
+	}
 	path := statePathFor(cfg)
 	backend := state.NewLocal(path)
 	pd.backend = backend
@@ -265,21 +296,10 @@ func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation 
 		}
 		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
 		if err != nil {
-			var le *state.LockError
-			if errors.As(err, &le) {
-				return errDiag("State locked", err, "")
-			}
-			return errDiag("Cannot lock the state", err, "")
+			return lockDiags(err)
 		}
 		pd.unlock = unlock
-		if info := backend.StaleLock(); info != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagWarning,
-				Summary:  "Took over a stale state lock",
-				Detail: fmt.Sprintf("The state lock %s was held by %s (%s, pid %d) since %s, whose process is gone; hybrid took it over. If that run was interrupted, this plan shows what it did not finish.",
-					info.ID, info.Who, info.Operation, info.PID, info.Created.Format("2006-01-02 15:04:05 MST")),
-			})
-		}
+		diags = append(diags, takeoverDiags(backend)...)
 	}
 	st, err := backend.Read()
 	if err != nil {

@@ -76,14 +76,11 @@ Options:
 func parseSourcesSyncArgs(args []string) (*sourcesSyncArgs, hcl.Diagnostics) {
 	a := &sourcesSyncArgs{}
 	fs := newFlagSet("sources sync")
-	fs.DurationVar(&a.LockTimeout, "lock-timeout", 0, "")
+	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
 		return nil, flagError("sources sync", err)
-	}
-	if a.LockTimeout < 0 {
-		return nil, flagError("sources sync", fmt.Errorf("-lock-timeout must not be negative"))
 	}
 	names, err := nameArgs(fs.Args())
 	if err != nil {
@@ -176,12 +173,7 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 	}
 	unlock, err := lockState(ctx, backend, opts.Operation, opts.LockTimeout)
 	if err != nil {
-		var le *state.LockError
-		if errors.As(err, &le) {
-			v.diagnostics(nil, errDiag("State locked", err, ""))
-		} else {
-			v.diagnostics(nil, errDiag("Cannot lock the state", err, ""))
-		}
+		v.diagnostics(nil, lockDiags(err))
 		return syncOutcome{failed: true}
 	}
 	defer func() {
@@ -197,6 +189,9 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 			Detail: fmt.Sprintf("The state lock %s (hybrid %s by %s) was left by a process that is gone; hybrid took it over.",
 				orUnknown(stale.ID), orUnknown(stale.Operation), orUnknown(stale.Who)),
 		}})
+	}
+	if ended := backend.EndedChildren(); len(ended) > 0 {
+		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before doing anything, so that no build runs twice at once")})
 	}
 	mgr, err := state.NewManager(backend)
 	if err != nil {

@@ -31,7 +31,7 @@ func TestParseSourcesSyncArgs(t *testing.T) {
 		},
 		"negative timeout": {
 			args:    []string{"-lock-timeout=-5s"},
-			wantErr: `-lock-timeout must not be negative. Run "hybrid sources sync -help" for the options.`,
+			wantErr: `invalid value "-5s" for flag -lock-timeout: must not be negative; give how long to wait for the state lock, such as 30s or 5m, or 0 not to wait. Run "hybrid sources sync -help" for the options.`,
 		},
 		"empty name": {
 			args:    []string{""},

@@ -171,6 +171,7 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 			Only:     []string{b.Only},
 			VarFiles: []string{varFile},
 			Vars:     vars,
+			Secrets:  b.SecretStrings(),
 		}
 		if out, err := packer.Validate(ctx, inv); err != nil {
 			detail := strings.TrimSpace(out)

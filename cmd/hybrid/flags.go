@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"os"
+	"time"
 
 	"github.com/hybridcore/hybrid/config"
 )
@@ -27,4 +29,30 @@ func varFlags(fs *flag.FlagSet, in *config.Inputs) {
 	in.Environ = os.Environ()
 	fs.Var(inputFlag{in: in}, "var", "")
 	fs.Var(inputFlag{in: in, file: true}, "var-file", "")
+}
+
+// lockTimeoutFlag registers -lock-timeout on fs, the one way every command
+// that takes the state lock reads it: a duration of zero or more (zero: fail
+// at once when the lock is held).
+func lockTimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
+	fs.Var((*lockTimeout)(d), "lock-timeout", "")
+}
+
+// lockTimeout is the value of -lock-timeout.
+type lockTimeout time.Duration
+
+func (l *lockTimeout) String() string { return time.Duration(*l).String() }
+
+// Set refuses what is not a duration, and negative durations, which would
+// otherwise mean "do not wait" without saying so.
+func (l *lockTimeout) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return errors.New("not a duration; give how long to wait for the state lock, such as 30s or 5m")
+	case d < 0:
+		return errors.New("must not be negative; give how long to wait for the state lock, such as 30s or 5m, or 0 not to wait")
+	}
+	*l = lockTimeout(d)
+	return nil
 }

@@ -13,11 +13,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets testscript run hybrid in-process as the "hybrid" command.
+// TestMain lets testscript run hybrid in-process as the "hybrid" command,
+// and removes the hybrid binary the supervision tests built, if any.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"hybrid": func() { os.Exit(realMain(os.Args[1:], defaultStreams())) },
+	code := testscript.RunMain(m, map[string]func() int{
+		"hybrid": func() int { return realMain(os.Args[1:], defaultStreams()) },
 	})
+	removeBuiltHybrid()
+	os.Exit(code)
 }
 
 // TestScripts runs the end-to-end scenarios in testdata/script: each is a

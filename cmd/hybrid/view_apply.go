@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/hybridcore/hybrid/apply"
 	"github.com/hybridcore/hybrid/plan"
 )
@@ -64,6 +66,8 @@ func (h *applyHuman) NodeFinished(r apply.NodeResult) {
 		h.line("%s: skipped because %s failed", h.v.bold(r.Address), strings.Join(r.RootCauses, ", "))
 	case apply.Cancelled:
 		h.line("%s: cancelled", h.v.bold(r.Address))
+	case apply.TimedOut:
+		h.line("%s: %s", h.v.bold(r.Address), h.v.paint("31", r.Err.Error()))
 	}
 }
 
@@ -95,7 +99,11 @@ func (h *applyHuman) summary(res *apply.Result) {
 			if n.Duration > 0 {
 				dur = n.Duration.Round(100 * time.Millisecond).String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Address, n.Outcome, dur, art)
+			status := string(n.Outcome)
+			if n.Outcome == apply.TimedOut && n.Err != nil {
+				status = n.Err.Error() // "timed out after 2h0m0s"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Address, status, dur, art)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -130,6 +138,9 @@ func applySummary(res *apply.Result) string {
 	}
 	if cancelled > 0 {
 		fmt.Fprintf(&b, "%d cancelled, ", cancelled)
+	}
+	if timedOut := res.Count("", apply.TimedOut); timedOut > 0 {
+		fmt.Fprintf(&b, "%d timed out, ", timedOut)
 	}
 	fmt.Fprintf(&b, "%d forgotten.", res.Forgotten())
 	return b.String()
@@ -204,6 +215,16 @@ func (j *applyJSON) NodeFinished(r apply.NodeResult) {
 	j.emit("node_complete", r.Address, msg, extra)
 }
 
+// diagnostics emits one "diagnostic" event per warning in diags.
+func (j *applyJSON) diagnostics(diags hcl.Diagnostics) {
+	for i, d := range diagsToJSON(diags) {
+		if diags[i].Severity != hcl.DiagWarning {
+			continue
+		}
+		j.emit("diagnostic", "", d.Summary, map[string]any{"diagnostic": d})
+	}
+}
+
 func (j *applyJSON) summary(res *apply.Result) {
 	j.emit("apply_summary", "", applySummary(res), map[string]any{
 		"built":     res.Count(plan.TypeBuild, apply.Succeeded) - countDeletes(res, plan.TypeBuild),
@@ -211,6 +232,7 @@ func (j *applyJSON) summary(res *apply.Result) {
 		"failed":    res.Count("", apply.Failed),
 		"skipped":   res.Count("", apply.Skipped),
 		"cancelled": res.Count("", apply.Cancelled),
+		"timed_out": res.Count("", apply.TimedOut),
 		"forgotten": res.Forgotten(),
 	})
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +57,12 @@ func readLockfile(ws *plan.Workspace) (*lock.File, string, hcl.Diagnostics) {
 
 // lockState takes the state lock for an operation, waiting up to timeout.
 // The returned function releases it.
+//
+// While the lock is held, every process hybrid starts (packer, its plugins
+// and provisioners, git) carries the lock ID in its environment
+// (state.ChildEnv), so that if this hybrid is killed, the next one to take
+// the lock over finds and ends all of them, even one started in the instant
+// before it could be recorded in the lock info.
 func lockState(ctx context.Context, b *state.Local, operation string, timeout time.Duration) (func() error, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -65,7 +73,58 @@ func lockState(ctx context.Context, b *state.Local, operation string, timeout ti
 	if err != nil {
 		return nil, err
 	}
-	return func() error { return b.Unlock(id) }, nil
+	os.Setenv(state.ChildEnv, id)
+	return func() error {
+		os.Unsetenv(state.ChildEnv)
+		return b.Unlock(id)
+	}, nil
+}
+
+// lockDiags turns a failure to take the state lock into a diagnostic.
+func lockDiags(err error) hcl.Diagnostics {
+	var le *state.LockError
+	var oe *state.OrphanError
+	switch {
+	case errors.As(err, &le):
+		return errDiag("State locked", err, "")
+	case errors.As(err, &oe):
+		return errDiag("Processes of a killed hybrid still run", err, "")
+	}
+	return errDiag("Cannot lock the state", err, "")
+}
+
+// takeoverDiags warns, after the state lock was taken, that it was taken
+// over from a holder that died, and names the processes that holder left
+// running which were ended before anything else was done.
+func takeoverDiags(b *state.Local) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if info := b.StaleLock(); info != nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Took over a stale state lock",
+			Detail: fmt.Sprintf("The state lock %s was held by %s (%s, pid %d) since %s, whose process is gone; hybrid took it over. If that run was interrupted, this plan shows what it did not finish.",
+				info.ID, info.Who, info.Operation, info.PID, info.Created.Format("2006-01-02 15:04:05 MST")),
+		})
+	}
+	if ended := b.EndedChildren(); len(ended) > 0 {
+		diags = append(diags, endedDiag(ended, "before doing anything, so that no build runs twice at once"))
+	}
+	return diags
+}
+
+// endedDiag is the warning that names the processes a dead lock holder
+// left running, and what became of them.
+func endedDiag(ended []state.EndedChild, why string) *hcl.Diagnostic {
+	lines := make([]string, len(ended))
+	for i, e := range ended {
+		lines[i] = "  " + e.String()
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Ended processes left running by a killed hybrid",
+		Detail: fmt.Sprintf("The hybrid that held the state lock died while these ran; hybrid ended them %s:\n%s",
+			why, strings.Join(lines, "\n")),
+	}
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; hard is
@@ -129,12 +188,12 @@ func setupLogs(ws *plan.Workspace, command string, stderr io.Writer) (*slog.Logg
 	red := logs.NewRedactor()
 	for _, v := range ws.Config.Variables {
 		if v.Sensitive && v.Value.IsWhollyKnown() {
-			red.Add(config.EnvValue(v.Value))
+			red.Add(config.SecretStrings(v.Value)...)
 		}
 	}
 	for _, b := range ws.Builds {
 		for _, v := range b.Render.Sensitive {
-			red.Add(config.EnvValue(v))
+			red.Add(config.SecretStrings(v)...)
 		}
 	}
 	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.Logs))
