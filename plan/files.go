@@ -85,6 +85,14 @@ func NewFiles(ctx context.Context, root string, dirs, commits map[string]string,
 	return f
 }
 
+// Prefetch starts opening every source tree in the background, so the git
+// processes start while the caller does other work.
+func (f *Files) Prefetch() {
+	for _, m := range f.mounts {
+		go m.get()
+	}
+}
+
 // Root is the workspace's absolute path.
 func (f *Files) Root() string { return f.root }
 

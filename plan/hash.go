@@ -28,6 +28,9 @@ import (
 type Tree struct {
 	Digest string
 	Files  map[string]string
+	// Outside lists, sorted, the files of the tree that are links leading
+	// outside the workspace (digest "outside-workspace").
+	Outside []string
 }
 
 // Hasher computes file and tree digests under a workspace root, through a
@@ -262,7 +265,11 @@ func (h *Hasher) tree(files []entry) (*Tree, error) {
 	}
 	for i, f := range files {
 		t.Files[f.rel] = digests[i]
+		if digests[i] == digestOutside {
+			t.Outside = append(t.Outside, f.rel)
+		}
 	}
+	sort.Strings(t.Outside)
 	t.Digest = TreeDigest(t.Files)
 	return t, nil
 }

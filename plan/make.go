@@ -532,12 +532,14 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	img := b.Image
 	c := &Change{Address: n.addr, Type: TypeBuild, Env: b.Env, Image: img.Name,
 		Inputs: map[string]string{"format": FingerprintFormat}, Trees: map[string]map[string]string{}}
+	var outside []string
 	tree := func(name string, t *Tree, err error) error {
 		if err != nil {
 			return err
 		}
 		c.Inputs[name] = t.Digest
 		c.Trees[t.Digest] = t.Files
+		outside = append(outside, t.Outside...)
 		return nil
 	}
 	h := pl.opts.Hasher
@@ -588,7 +590,14 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 				Detail: fmt.Sprintf("%s: %v.", n.addr, e)}}
 		}
 	}
-	if outside := outsidePaths(c); len(outside) > 0 {
+	for name, d := range c.Inputs {
+		if d == digestOutside {
+			_, p, _ := strings.Cut(name, ":")
+			outside = append(outside, p)
+		}
+	}
+	if len(outside) > 0 {
+		sort.Strings(outside)
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Build input leads outside the workspace",
 			Detail: fmt.Sprintf("%s reads %s, a symbolic link leading outside the workspace. hybrid reads nothing outside the workspace, and packer would follow the link: replace it with the file itself, or a link that stays inside.",
 				n.addr, listSome(outside, 3)),
@@ -671,27 +680,6 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 		}
 	}
 	return c, nil
-}
-
-// outsidePaths lists the inputs of a change that are links leading outside
-// the workspace.
-func outsidePaths(c *Change) []string {
-	var out []string
-	for name, d := range c.Inputs {
-		if d == digestOutside {
-			_, p, _ := strings.Cut(name, ":")
-			out = append(out, p)
-		}
-	}
-	for _, files := range c.Trees {
-		for f, d := range files {
-			if d == digestOutside {
-				out = append(out, f)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // templateFiles lists the files packer loads from a template directory:

@@ -177,6 +177,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	}
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
+	ws.Files.Prefetch()
 	dirDiags := ws.checkDirs()
 	diags = append(diags, dirDiags...)
 	if opts.Caches && !dirDiags.HasErrors() {
