@@ -137,7 +137,7 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 
 	var d hcl.Diagnostics
 	g.Reset()
-	c.Settings, d = decodeSettings(raw.Hybrid)
+	c.Settings, d = decodeSettings(raw.Hybrid, in.Getenv)
 	diags = append(diags, d...)
 
 	seen := newDupChecker()

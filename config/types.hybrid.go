@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/go-version"
@@ -39,7 +41,9 @@ type Settings struct {
 	// BuildTimeout is how long a packer build may run, for images that set
 	// no build_timeout of their own; 0 means no limit.
 	BuildTimeout time.Duration
-	DeclRange    hcl.Range
+	// Backend is where the state lives: local (the default) or pg.
+	Backend   Backend
+	DeclRange hcl.Range
 
 	PackerVersionRange hcl.Range
 	BuildTimeoutRange  hcl.Range
@@ -52,8 +56,139 @@ type rawHybrid struct {
 	OSFamilies      hcl.Expression  `hcl:"os_families,optional"`
 	BuildTimeout    hcl.Expression  `hcl:"build_timeout,optional"`
 	Directories     *rawDirectories `hcl:"directories,block"`
+	Backends        []*rawBackend   `hcl:"backend,block"`
 	DefRange        hcl.Range       `hcl:",def_range"`
 }
+
+// Backend types.
+const (
+	BackendLocal = "local"
+	BackendPG    = "pg"
+)
+
+// PGConnEnv names the environment variable that gives the pg backend's
+// connection string, overriding conn_str: the way to keep a password out of
+// hybrid.hcl.
+const PGConnEnv = "HYBRID_PG_CONN_STR"
+
+// DefaultSchemaName is the PostgreSQL schema the pg backend uses unless the
+// backend block names another.
+const DefaultSchemaName = "hybrid"
+
+// Backend is a backend block: where the state lives.
+type Backend struct {
+	// Type is "local" or "pg".
+	Type string
+	// ConnStr is the pg connection string: HYBRID_PG_CONN_STR when set,
+	// else conn_str. It may hold a password: it is sensitive, and never
+	// written to state, plans, logs or output.
+	ConnStr string
+	// SchemaName is the PostgreSQL schema holding hybrid's tables.
+	SchemaName string
+
+	DeclRange hcl.Range
+}
+
+// Redacted is the backend's connection string with any password replaced,
+// for messages.
+func (b Backend) Redacted() string {
+	return redactConnStr(b.ConnStr)
+}
+
+type rawBackend struct {
+	Type       string         `hcl:"type,label"`
+	TypeRange  hcl.Range      `hcl:"type,label_range"`
+	ConnStr    hcl.Expression `hcl:"conn_str,optional"`
+	SchemaName hcl.Expression `hcl:"schema_name,optional"`
+	DefRange   hcl.Range      `hcl:",def_range"`
+}
+
+// decodeBackend evaluates a backend block (literals only, like the rest of
+// the hybrid block), with the connection string from env when it is set.
+func decodeBackend(blocks []*rawBackend, env func(string) string) (Backend, hcl.Diagnostics) {
+	b := Backend{Type: BackendLocal}
+	if len(blocks) == 0 {
+		if c := env(PGConnEnv); c != "" {
+			// The environment alone selects pg, so CI can share a state
+			// without a change to hybrid.hcl.
+			return Backend{Type: BackendPG, ConnStr: c, SchemaName: DefaultSchemaName}, nil
+		}
+		return b, nil
+	}
+	var diags hcl.Diagnostics
+	for _, dup := range blocks[1:] {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate backend block",
+			Detail:   fmt.Sprintf("The state has one backend; the first is at %s.", blocks[0].DefRange),
+			Subject:  dup.DefRange.Ptr(),
+		})
+	}
+	raw := blocks[0]
+	b = Backend{Type: raw.Type, DeclRange: raw.DefRange}
+	switch raw.Type {
+	case BackendLocal:
+		if !isNull(raw.ConnStr) || !isNull(raw.SchemaName) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unexpected backend setting",
+				Detail:   "The local backend keeps the state in the state directory and takes no conn_str or schema_name.",
+				Subject:  raw.DefRange.Ptr(),
+			})
+		}
+		return b, diags
+	case BackendPG:
+	default:
+		return b, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown backend",
+			Detail:   fmt.Sprintf("%q is not a state backend; use \"local\" (the default) or \"pg\".", raw.Type),
+			Subject:  raw.TypeRange.Ptr(),
+		})
+	}
+	var d hcl.Diagnostics
+	b.ConnStr, d = evalString(raw.ConnStr, nil, "conn_str", "")
+	diags = append(diags, d...)
+	b.SchemaName, d = evalString(raw.SchemaName, nil, "schema_name", DefaultSchemaName)
+	diags = append(diags, d...)
+	if c := env(PGConnEnv); c != "" {
+		b.ConnStr = c
+	}
+	if !schemaNamePattern.MatchString(b.SchemaName) {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid schema name",
+			Detail:   fmt.Sprintf("%q is not a schema name hybrid uses: lowercase letters, digits and _, starting with a letter, at most 63 characters.", b.SchemaName),
+			Subject:  raw.SchemaName.Range().Ptr(),
+		})
+	}
+	if b.ConnStr == "" && !d.HasErrors() {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No PostgreSQL connection string",
+			Detail:   fmt.Sprintf("The pg backend needs a connection string: set %s (recommended, it may hold a password), or conn_str in the backend block.", PGConnEnv),
+			Subject:  raw.DefRange.Ptr(),
+		})
+	}
+	return b, diags
+}
+
+var schemaNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// redactConnStr hides the password of a connection string, in URL form
+// (postgres://user:pw@host/db) or keyword form (password=pw).
+func redactConnStr(c string) string {
+	if u, err := url.Parse(c); err == nil && u.Scheme != "" && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "(sensitive)")
+			return u.String()
+		}
+		return c
+	}
+	return keywordPassword.ReplaceAllString(c, "${1}(sensitive)")
+}
+
+var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 
 type rawDirectories struct {
 	Sources  hcl.Expression `hcl:"sources,optional"`
@@ -65,11 +200,12 @@ type rawDirectories struct {
 
 // decodeSettings evaluates the hybrid block. Its attributes are literals: they
 // are read before variables exist.
-func decodeSettings(blocks []*rawHybrid) (Settings, hcl.Diagnostics) {
+func decodeSettings(blocks []*rawHybrid, env func(string) string) (Settings, hcl.Diagnostics) {
 	s := Settings{Parallelism: DefaultParallelism, Dirs: DefaultDirectories, OSFamilies: DefaultOSFamilies}
 	var diags hcl.Diagnostics
 	if len(blocks) == 0 {
-		return s, nil
+		s.Backend, diags = decodeBackend(nil, env)
+		return s, diags
 	}
 	for _, dup := range blocks[1:] {
 		diags = append(diags, &hcl.Diagnostic{
@@ -112,6 +248,8 @@ func decodeSettings(blocks []*rawHybrid) (Settings, hcl.Diagnostics) {
 			}
 		}
 	}
+	s.Backend, d = decodeBackend(b.Backends, env)
+	diags = append(diags, d...)
 	s.BuildTimeout, d = evalDuration(b.BuildTimeout, nil, "build_timeout")
 	diags = append(diags, d...)
 	s.BuildTimeoutRange = b.BuildTimeout.Range()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -200,6 +201,22 @@ type Inputs struct {
 	// Environ is the process environment (os.Environ()); HYBRID_VAR_<name>
 	// entries set variables.
 	Environ []string
+}
+
+// Getenv looks name up in Environ, or in the process environment when the
+// caller gave none.
+func (in Inputs) Getenv(name string) string {
+	if in.Environ == nil {
+		return os.Getenv(name)
+	}
+	prefix := name + "="
+	v := ""
+	for _, kv := range in.Environ {
+		if strings.HasPrefix(kv, prefix) {
+			v = kv[len(prefix):]
+		}
+	}
+	return v
 }
 
 // EnvPrefix starts environment variables that set hybrid.hcl variables.
