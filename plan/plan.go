@@ -169,8 +169,12 @@ type Plan struct {
 	// SourceCommits are the locked commits the plan was made against.
 	SourceCommits map[string]string `json:"source_commits"`
 	PackerVersion string            `json:"packer_version"`
-	Targets       []string          `json:"targets,omitempty"`
-	Envs          []string          `json:"envs,omitempty"`
+	// WithoutLock records that the plan was made without the state lock
+	// (plan -lock=false): another command may have been writing the
+	// state. Apply compares the serial anyway.
+	WithoutLock bool     `json:"made_without_lock,omitempty"`
+	Targets     []string `json:"targets,omitempty"`
+	Envs        []string `json:"envs,omitempty"`
 	// Changes holds every node in scope, no-ops included, sorted by address.
 	Changes []*Change `json:"changes"`
 	Summary Summary   `json:"summary"`

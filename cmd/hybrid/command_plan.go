@@ -28,6 +28,12 @@ type planArgs struct {
 	Inputs           config.Inputs
 	LockTimeout      time.Duration
 	NoColor          bool
+	// NoLock plans without the state lock (-lock=false), so a read-only
+	// plan can run while an apply holds it.
+	NoLock bool
+	// NoRefresh leaves out what recorded builds left on disk
+	// (-refresh=false).
+	NoRefresh bool
 }
 
 func (c *planCommand) Synopsis() string {
@@ -55,6 +61,10 @@ Options:
   -var 'NAME=VALUE'    Set a variable; may be repeated.
   -var-file=FILE       Set variables from a file; may be repeated.
   -lock-timeout=DUR    Wait up to DUR for the state lock (default: fail at once).
+  -lock=false          Read the state without its lock, so the plan runs
+                       while an apply holds it; the plan file says so.
+  -refresh=false       Do not look at what recorded builds left on disk
+                       (their artifact files).
   -no-color            Do not colour the output.
 `)
 }
@@ -78,10 +88,13 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	lockFlag := fs.Bool("lock", true, "")
+	refreshFlag := fs.Bool("refresh", true, "")
 	varFlags(fs, &a.Inputs)
 	if err := fs.Parse(args); err != nil {
 		return nil, flagError("plan", err)
 	}
+	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag
 	if fs.NArg() > 0 {
 		return nil, flagError("plan", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
@@ -132,6 +145,7 @@ func runInterruptible(ctx context.Context, s streams, work func() int) int {
 func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 	ws, p, diags := makePlan(ctx, "plan", planRequest{
 		Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout,
+		NoLock: a.NoLock, NoRefresh: a.NoRefresh,
 	})
 	defer ws.Close()
 	files := map[string]*hcl.File(nil)
@@ -182,6 +196,11 @@ type planRequest struct {
 	// Lineage, from a saved plan, is adopted by a state that was never
 	// written, so the plan made before the first apply stays valid.
 	Lineage string
+	// NoLock reads the state without taking its lock (plan -lock=false);
+	// the plan records that it was made so.
+	NoLock bool
+	// NoRefresh leaves out artifact files on disk (plan -refresh=false).
+	NoRefresh bool
 }
 
 // planned is a plan with what apply needs to carry it out.
@@ -251,7 +270,7 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	}
 	opts := plan.Options{
 		State: st, Lock: lf, LockDigest: lockDigest,
-		Targets: req.Targets, Envs: req.Envs,
+		Targets: req.Targets, Envs: req.Envs, NoRefresh: req.NoRefresh,
 	}
 	if lf.Packer != nil {
 		opts.PackerVersion = lf.Packer.Version
@@ -273,6 +292,9 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	}
 	p, d := plan.Make(ctx, ws, opts)
 	diags = append(diags, d...)
+	if p != nil {
+		p.WithoutLock = req.NoLock
+	}
 	if err := ws.SaveCaches(); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the plan caches",
 			Detail: fmt.Sprintf("%v. The next plan hashes every file and reads every template again.", err)})
@@ -290,7 +312,7 @@ func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation 
 	backend := state.NewLocal(path)
 	pd.backend = backend
 	var diags hcl.Diagnostics
-	if _, err := os.Stat(path); err == nil || req.KeepLock {
+	if _, err := os.Stat(path); (err == nil || req.KeepLock) && !req.NoLock {
 		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
 			return errDiag("Cannot create the state directory", err, "")
 		}
