@@ -16,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
 	"github.com/hybridcore/hybrid/internal/fsutil"
+	"github.com/hybridcore/hybrid/internal/funcs"
 	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
@@ -56,7 +57,7 @@ func guardedFunctions(root string, g *hclguard.Guard) map[string]function.Functi
 		"jsondecode":      stdlib.JSONDecodeFunc,
 		"jsonencode":      stdlib.JSONEncodeFunc,
 		"keys":            stdlib.KeysFunc,
-		"length":          stdlib.LengthFunc,
+		"length":          funcs.Length,
 		"log":             stdlib.LogFunc,
 		"lookup":          stdlib.LookupFunc,
 		"lower":           stdlib.LowerFunc,

@@ -19,6 +19,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/hybridcore/hybrid/internal/funcs"
 )
 
 // pureFunctions are the functions of packer's HCL2 language that depend on
@@ -62,7 +64,7 @@ var pureFunctions = map[string]function.Function{
 	"jsondecode":      stdlib.JSONDecodeFunc,
 	"jsonencode":      stdlib.JSONEncodeFunc,
 	"keys":            stdlib.KeysFunc,
-	"length":          lengthFunc,
+	"length":          funcs.Length,
 	"log":             stdlib.LogFunc,
 	"lookup":          stdlib.LookupFunc,
 	"lower":           stdlib.LowerFunc,
@@ -244,19 +246,3 @@ func allAnyFunc(all bool) function.Function {
 		},
 	})
 }
-
-// lengthFunc is Terraform's length, which packer uses: the number of
-// characters of a string, or of elements of a collection.
-var lengthFunc = function.New(&function.Spec{
-	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, AllowMarked: true}},
-	Type:   function.StaticReturnType(cty.Number),
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		v, marks := args[0].Unmark()
-		if v.Type() == cty.String {
-			n, err := stdlib.StrlenFunc.Call([]cty.Value{v})
-			return n.WithMarks(marks), err
-		}
-		n, err := stdlib.LengthFunc.Call([]cty.Value{v})
-		return n.WithMarks(marks), err
-	},
-})
