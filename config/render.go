@@ -2,8 +2,10 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math/big"
+	"net/url"
 	"path"
 	"sort"
 	"strconv"
@@ -230,7 +232,10 @@ const MinSensitiveLength = logs.MinSecretLength
 // packer and hybrid print them, and, for a value that is not a string, the
 // whole of it as EnvValue gives it to packer. Strings shorter than
 // MinSensitiveLength characters are left out: they are not redacted (see
-// allow_short_unredacted). The result is sorted, without duplicates.
+// allow_short_unredacted). Each string also comes in the encoded forms a
+// script is likely to print it in: base64 (standard and URL alphabets, with
+// and without padding) and URL-escaped (query and path). The result is
+// sorted, without duplicates.
 //
 // Callers register the SecretStrings of every sensitive variable's Value
 // and of every value in every Render.Sensitive with their redactors, so
@@ -249,13 +254,33 @@ func SecretStrings(v cty.Value) []string {
 		}
 	}
 	for _, s := range leafStrings(v) {
+		if utf8.RuneCountInString(s) < MinSensitiveLength {
+			continue
+		}
 		add(s)
+		for _, e := range encodings(s) {
+			add(e)
+		}
 	}
 	if uv, _ := v.UnmarkDeep(); !uv.IsNull() && uv.Type() != cty.String {
 		add(EnvValue(uv))
 	}
 	sort.Strings(out)
 	return out
+}
+
+// encodings returns the forms of s a build script is likely to print:
+// base64 in both alphabets, padded and not, and URL-escaped.
+func encodings(s string) []string {
+	b := []byte(s)
+	return []string{
+		base64.StdEncoding.EncodeToString(b),
+		base64.RawStdEncoding.EncodeToString(b),
+		base64.URLEncoding.EncodeToString(b),
+		base64.RawURLEncoding.EncodeToString(b),
+		url.QueryEscape(s),
+		url.PathEscape(s),
+	}
 }
 
 // leafStrings returns every string in v, and every number as text; map keys

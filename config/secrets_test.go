@@ -368,8 +368,17 @@ func TestSecretStrings(t *testing.T) {
 	if !slices.IsSorted(got) {
 		t.Errorf("not sorted: %q", got)
 	}
-	if got := SecretStrings(cty.StringVal("Summer2024!")); !slices.Equal(got, []string{"Summer2024!"}) {
-		t.Errorf("string: %q", got)
+	// A script that prints a secret base64-encoded or in a URL is redacted
+	// too: every encoded form is a secret string.
+	want := []string{"Summer2024!", "Summer2024%21", "U3VtbWVyMjAyNCE", "U3VtbWVyMjAyNCE="}
+	if got := SecretStrings(cty.StringVal("Summer2024!")); !slices.Equal(got, want) {
+		t.Errorf("string: %q, want %q", got, want)
+	}
+	url := SecretStrings(cty.StringVal("p+ss/w?rd=1>"))
+	for _, enc := range []string{"p%2Bss%2Fw%3Frd%3D1%3E", "cCtzcy93P3JkPTE+", "cCtzcy93P3JkPTE-"} {
+		if !slices.Contains(url, enc) {
+			t.Errorf("SecretStrings lacks the encoded form %q: %q", enc, url)
+		}
 	}
 }
 
