@@ -15,8 +15,8 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/internal/hclguard"
 	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/hclguard"
 )
 
 // fmtCommand rewrites hybrid.hcl files in the canonical HCL style.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -211,8 +212,11 @@ func relock(ctx context.Context, ws *plan.Workspace, in config.Inputs, old *lock
 		for _, name := range sortedNames(pins) {
 			pin := pins[name]
 			if err := g.Store(root, name).Fetch(ctx, pin.URL, pin.Ref, pin.Commit); err != nil {
-				diags = append(diags, errDiag(fmt.Sprintf("Cannot fetch source %s at %s", name, shortCommit(pin.Commit)), err,
-					fmt.Sprintf("Check that commit %s is on ref %s of %s, or run \"hybrid lock -upgrade %s\" to pin the ref again", shortCommit(pin.Commit), pin.Ref, pin.URL, name))...)
+				next := fmt.Sprintf("Check that commit %s is on ref %s of %s, or run \"hybrid lock -upgrade %s\" to pin the ref again", shortCommit(pin.Commit), pin.Ref, pin.URL, name)
+				if errors.Is(err, sources.ErrRefNotFound) {
+					next = "" // the error says what to do
+				}
+				diags = append(diags, errDiag(fmt.Sprintf("Cannot fetch source %s at %s", name, shortCommit(pin.Commit)), err, next)...)
 				continue
 			}
 			commits[name] = pin.Commit
