@@ -298,10 +298,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			outcome = "cancelled"
 		}
 	}
-	err := opts.State.Update(func(s *state.State) error {
-		s.LastRun = &state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome}
-		return nil
-	})
+	err := opts.State.SetLastRun(&state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome})
 	if rerr := a.recordError(); rerr != nil {
 		return res, rerr
 	}
@@ -547,9 +544,10 @@ func (a *applier) recordError() error {
 	return &RecordError{Err: a.recordErr, NotRecorded: nr}
 }
 
-// forget drops a node's entry from the state. A render's var file goes
-// with it (removeRender): hybrid wrote it, and nothing else reads it once
-// the render is gone. Nothing else is touched: checkouts, artifacts and
+// forget drops a node's record from the state (a build's trees no other
+// build reads go with it). A render's var file goes with it too
+// (removeRender): hybrid wrote it, and nothing else reads it once the
+// render is gone. Nothing else is touched: checkouts, artifacts and
 // infrastructure stay.
 func (a *applier) forget(c *plan.Change) error {
 	if c.Type == plan.TypeRender {
@@ -557,18 +555,11 @@ func (a *applier) forget(c *plan.Change) error {
 			return err
 		}
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		switch c.Type {
-		case plan.TypeSource:
-			delete(s.Sources, c.Source)
-		case plan.TypeRender:
-			delete(s.Renders, c.Address)
-		case plan.TypeBuild:
-			delete(s.Builds, c.Address)
-			pruneTrees(s)
-		}
-		return nil
-	})
+	addr := c.Address
+	if c.Type == plan.TypeSource {
+		addr = state.SourceAddr(c.Source)
+	}
+	return a.opts.State.Forget(addr)
 }
 
 // removeRender removes the var file the state records for a render being
@@ -709,10 +700,7 @@ func (a *applier) sync(ctx context.Context, c *plan.Change) error {
 	if a.opts.Sink != nil {
 		a.opts.Sink.Output(c.Address, res.String())
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		s.Sources[src.Name] = &state.Source{URL: src.URL, Ref: src.Ref, Commit: res.Commit, SyncedAt: a.opts.Now().UTC()}
-		return nil
-	})
+	return a.opts.State.PutSource(src.Name, &state.Source{URL: src.URL, Ref: src.Ref, Commit: res.Commit, SyncedAt: a.opts.Now().UTC()})
 }
 
 func (a *applier) render(c *plan.Change) error {
@@ -739,13 +727,10 @@ func (a *applier) render(c *plan.Change) error {
 	if err != nil {
 		return err
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		s.Renders[c.Address] = &state.Render{
-			Env: b.Env, Image: b.Image.Name, Path: r.Path,
-			Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs,
-			Values: plan.RenderValues(r), RenderedAt: a.opts.Now().UTC(),
-		}
-		return nil
+	return a.opts.State.PutRender(c.Address, &state.Render{
+		Env: b.Env, Image: b.Image.Name, Path: r.Path,
+		Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs,
+		Values: plan.RenderValues(r), RenderedAt: a.opts.Now().UTC(),
 	})
 }
 
@@ -764,21 +749,6 @@ func (a *applier) ensureRender(b *plan.Build) error {
 	}
 	_, err := root.WriteFile(b.Render.Path, b.Render.Bytes, 0o644)
 	return err
-}
-
-// pruneTrees drops tree snapshots no build refers to any more.
-func pruneTrees(s *state.State) {
-	used := map[string]bool{}
-	for _, b := range s.Builds {
-		for _, d := range b.Inputs {
-			used[d] = true
-		}
-	}
-	for d := range s.Trees {
-		if !used[d] {
-			delete(s.Trees, d)
-		}
-	}
 }
 
 // upstreamValue is the HCL text of the hybrid_upstream variable for a

@@ -190,30 +190,31 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		rec.Error = strings.Join(res.LastErrorLines, "\n")
 		buildErr = fmt.Errorf("packer exited with status %d: %s (log: %s)", res.ExitCode, lastLine(res.LastErrorLines), logRel)
 	}
-	if err := a.opts.State.Update(func(s *state.State) error {
-		old := s.Builds[c.Address]
-		if rec.Status != state.StatusSucceeded && old != nil && old.Status == state.StatusSucceeded {
+	// One commit: the build's record, the trees it read when it
+	// succeeded (the Manager drops those no build refers to any more),
+	// and the packer in use when it is not the one recorded.
+	change := &state.Change{Builds: map[string]*state.Build{c.Address: rec}}
+	var packerRec *state.Packer
+	if a.opts.PackerVersion != "" {
+		packerRec = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
+	}
+	a.opts.State.View(func(s *state.State) {
+		if old := s.Builds[c.Address]; rec.Status != state.StatusSucceeded && old != nil && old.Status == state.StatusSucceeded {
 			// Keep what the last good build produced; the failed attempt
 			// only clears the fingerprint so the next plan retries it.
 			keep := *old
 			keep.Status, keep.Error, keep.Fingerprint, keep.LogPath, keep.ExitCode = rec.Status, rec.Error, "", rec.LogPath, rec.ExitCode
 			rec = &keep
+			change.Builds[c.Address] = rec
 		}
-		s.Builds[c.Address] = rec
-		if rec.Status == state.StatusSucceeded {
-			if s.Trees == nil {
-				s.Trees = map[string]map[string]string{}
-			}
-			for d, files := range c.Trees {
-				s.Trees[d] = files
-			}
+		if packerRec != nil && (s.Packer == nil || *s.Packer != *packerRec) {
+			change.Packer = packerRec
 		}
-		if a.opts.PackerVersion != "" {
-			s.Packer = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
-		}
-		pruneTrees(s)
-		return nil
-	}); err != nil {
+	})
+	if rec.Status == state.StatusSucceeded {
+		change.Trees = c.Trees
+	}
+	if err := a.opts.State.Commit(change); err != nil {
 		return &notRecordedError{did: buildDid(res.Status, rec, buildErr), err: err}
 	}
 	return buildErr

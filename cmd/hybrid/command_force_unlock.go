@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -109,7 +110,7 @@ func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
 			return 1
 		}
 	}
-	err := backend.ForceUnlock(a.LockID)
+	err := backend.ForceUnlock(context.Background(), a.LockID)
 	if ended := backend.EndedChildren(); len(ended) > 0 {
 		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before removing its lock")})
 	}

@@ -323,7 +323,7 @@ func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation 
 		pd.unlock = unlock
 		diags = append(diags, takeoverDiags(backend)...)
 	}
-	st, err := backend.Read()
+	st, err := backend.Read(ctx)
 	if err != nil {
 		if pd.unlock != nil {
 			pd.unlock()

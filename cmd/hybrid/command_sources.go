@@ -193,7 +193,7 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 	if ended := backend.EndedChildren(); len(ended) > 0 {
 		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before doing anything, so that no build runs twice at once")})
 	}
-	mgr, err := state.NewManager(backend)
+	mgr, err := state.NewManager(ctx, backend)
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot read the state", err, ""))
 		return syncOutcome{failed: true}
@@ -224,18 +224,18 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 		if res.Action != sources.ActionUnchanged {
 			out.changed++
 		}
-		if prev, ok := mgr.State().Sources[name]; ok && res.Action == sources.ActionUnchanged &&
-			prev.URL == s.URL && prev.Ref == s.Ref && prev.Commit == res.Commit {
+		recorded := false
+		mgr.View(func(st *state.State) {
+			prev := st.Sources[name]
+			recorded = prev != nil && prev.URL == s.URL && prev.Ref == s.Ref && prev.Commit == res.Commit
+		})
+		if recorded && res.Action == sources.ActionUnchanged {
 			continue // the state already records this checkout
 		}
 		now := time.Now().UTC()
-		err = mgr.Update(func(st *state.State) error {
-			if st.Sources == nil {
-				st.Sources = map[string]*state.Source{}
-			}
-			st.Sources[name] = &state.Source{URL: s.URL, Ref: s.Ref, Commit: res.Commit, SyncedAt: now}
-			st.LastRun = &state.Run{Command: opts.Operation, Who: state.Who(), When: now, Outcome: "succeeded"}
-			return nil
+		err = mgr.Commit(&state.Change{
+			Sources: map[string]*state.Source{name: {URL: s.URL, Ref: s.Ref, Commit: res.Commit, SyncedAt: now}},
+			LastRun: &state.Run{Command: opts.Operation, Who: state.Who(), When: now, Outcome: "succeeded"},
 		})
 		if err != nil {
 			v.diagnostics(nil, errDiag(fmt.Sprintf("Cannot record %s in the state", state.SourceAddr(name)), err,

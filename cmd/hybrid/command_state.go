@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -178,7 +179,7 @@ func readWorkspaceState(v *view) (st *state.State, path string, ok bool) {
 		fmt.Fprintf(v.s.Err, "No state at %s: nothing has been synced, rendered or built yet.\n", rel)
 		return nil, rel, true
 	}
-	st, err := state.NewLocal(path).Read()
+	st, err := state.NewLocal(path).Read(context.Background())
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot read the state", err, ""))
 		return nil, rel, false
