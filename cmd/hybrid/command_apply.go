@@ -222,10 +222,11 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		sink = human
 	}
 	sink = loggingSink{Sink: sink, log: logger}
+	children, _ := pd.backend.(apply.Children) // every backend hybrid has tracks them
 	opts := apply.Options{
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
-		Children: pd.backend,
+		Children: children,
 	}
 	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {

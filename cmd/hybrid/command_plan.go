@@ -206,7 +206,7 @@ type planRequest struct {
 // planned is a plan with what apply needs to carry it out.
 type planned struct {
 	ws      *plan.Workspace
-	backend *state.Local
+	backend state.Backend
 	state   *state.State
 	unlock  func() error
 }
@@ -305,23 +305,22 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 // openState locks (when there is a state, or the caller will write one)
 // and reads the state of the configuration's workspace.
 func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation string, req planRequest) hcl.Diagnostics {
-	if d := checkStateDir(cfg); d.HasErrors() {
-		return d
+	store, diags := openStateStore(ctx, cfg)
+	if diags.HasErrors() {
+		return diags
 	}
-	path := statePathFor(cfg)
-	backend := state.NewLocal(path)
+	backend := store.backend
 	pd.backend = backend
-	var diags hcl.Diagnostics
-	if _, err := os.Stat(path); (err == nil || req.KeepLock) && !req.NoLock {
-		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
-			return errDiag("Cannot create the state directory", err, "")
+	if (store.exists() || req.KeepLock) && !req.NoLock {
+		if d := store.prepare(); d.HasErrors() {
+			return d
 		}
 		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
 		if err != nil {
 			return lockDiags(err)
 		}
 		pd.unlock = unlock
-		diags = append(diags, takeoverDiags(backend)...)
+		diags = append(diags, takeoverDiags(backend, "If that run was interrupted, this plan shows what it did not finish.")...)
 	}
 	st, err := backend.Read(ctx)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -166,11 +165,15 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 		return syncOutcome{failed: true}
 	}
 
-	backend := state.NewLocal(statePath(ws))
-	if err := os.MkdirAll(filepath.Dir(backend.Path()), 0o755); err != nil {
-		v.diagnostics(nil, errDiag("Cannot create the state directory", err, ""))
+	store, diags := openStateStore(ctx, cfg)
+	if !diags.HasErrors() {
+		diags = append(diags, store.prepare()...)
+	}
+	if diags.HasErrors() {
+		v.diagnostics(nil, diags)
 		return syncOutcome{failed: true}
 	}
+	backend := store.backend
 	unlock, err := lockState(ctx, backend, opts.Operation, opts.LockTimeout)
 	if err != nil {
 		v.diagnostics(nil, lockDiags(err))
@@ -179,20 +182,10 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 	defer func() {
 		if err := unlock(); err != nil {
 			v.diagnostics(nil, errDiag("Cannot release the state lock", err,
-				fmt.Sprintf("If later commands report the state locked, run hybrid force-unlock with the lock ID in %s", backend.LockInfoPath())))
+				fmt.Sprintf("If later commands report the state locked, run hybrid force-unlock with the lock ID in %s", store.lockInfoHint())))
 		}
 	}()
-	if stale := backend.StaleLock(); stale != nil {
-		v.diagnostics(nil, hcl.Diagnostics{{
-			Severity: hcl.DiagWarning,
-			Summary:  "Took over a stale state lock",
-			Detail: fmt.Sprintf("The state lock %s (hybrid %s by %s) was left by a process that is gone; hybrid took it over.",
-				orUnknown(stale.ID), orUnknown(stale.Operation), orUnknown(stale.Who)),
-		}})
-	}
-	if ended := backend.EndedChildren(); len(ended) > 0 {
-		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before doing anything, so that no build runs twice at once")})
-	}
+	v.diagnostics(nil, takeoverDiags(backend, ""))
 	mgr, err := state.NewManager(ctx, backend)
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot read the state", err, ""))

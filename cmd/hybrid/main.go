@@ -63,6 +63,7 @@ func realMain(args []string, s streams) int {
 		slog.SetDefault(logger)
 		defer closeLog()
 	}
+	defer closeBackends()
 	c := &cli.CLI{
 		Name:         "hybrid",
 		Version:      version.Version,
