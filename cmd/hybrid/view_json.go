@@ -41,23 +41,22 @@ const (
 
 // wantsJSON reports whether a command line asks for -json, read before the
 // command parses it, so that even a command line that does not parse is
-// answered in the form its caller reads.
+// answered in the form its caller reads. As with flags, the last -json
+// wins.
 func wantsJSON(args []string) bool {
+	want := false
 	for _, a := range args {
 		if a == "--" {
-			return false
+			break
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
 		if !strings.HasPrefix(a, "-") || name != "json" {
 			continue
 		}
-		if !hasValue {
-			return true
-		}
 		b, err := strconv.ParseBool(value)
-		return err == nil && b
+		want = !hasValue || (err == nil && b)
 	}
-	return false
+	return want
 }
 
 // useJSON makes v machine-readable: its diagnostics and errors become

@@ -34,6 +34,8 @@ func TestWantsJSON(t *testing.T) {
 		"after --":          {[]string{"--", "-json"}, false},
 		"a value":           {[]string{"-var", "json=1"}, false},
 		"another flag":      {[]string{"-jsonx"}, false},
+		"the last one wins": {[]string{"-json=false", "-json"}, true},
+		"switched off":      {[]string{"-json", "-json=0"}, false},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
