@@ -67,7 +67,8 @@ Options:
                        parallelism, else 4).
   -target=ADDR         Apply only ADDR and what it needs; may be repeated.
   -env=NAME            Apply only this environment; may be repeated.
-  -json                Stream one JSON event per line.
+  -json                Stream one JSON event per line (docs/json.md). Needs
+                       -auto-approve or PLANFILE.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
   -var-file=FILE       Set variables from a file; may be repeated.
   -lock-timeout=DUR    Wait up to DUR for the state lock.
@@ -102,12 +103,19 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	if a.PlanFile != "" && (len(a.Targets) > 0 || len(a.Envs) > 0) {
 		return nil, flagError("apply", fmt.Errorf("-target and -env cannot be used with a plan file: the plan already says what to apply"))
 	}
+	if a.JSON && !a.AutoApprove && a.PlanFile == "" {
+		return nil, flagError("apply", fmt.Errorf("-json needs -auto-approve or a saved plan: apply cannot ask for approval in a JSON stream"))
+	}
 	return a, nil
 }
 
 func (c *applyCommand) Run(args []string) int {
 	a, diags := parseApplyArgs(args)
-	v := newView(c.s, a != nil && (a.NoColor || a.JSON))
+	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		// The stream opens with the version event whatever follows.
+		v.useJSON().version()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
@@ -152,13 +160,9 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		v.diagnostics(files, diags)
 		return 1
 	}
-	if !a.JSON {
-		v.diagnostics(files, diags)
-	} else {
-		// Warnings (a stale lock taken over, the processes a killed
-		// hybrid left that were ended) are events like the rest.
-		(&applyJSON{w: c.s.Out, now: time.Now}).diagnostics(diags)
-	}
+	// Warnings: a stale lock taken over, the processes a killed hybrid
+	// left that were ended, a plugin not installed.
+	v.diagnostics(files, diags)
 	if saved != nil {
 		if err := plan.Stale(saved, p); err != nil {
 			v.errorf("the saved plan %s is stale: %v. Run \"hybrid plan -out=%s\" again, then apply the new plan.", a.PlanFile, err, a.PlanFile)
@@ -170,7 +174,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	if !p.HasChanges() {
 		switch {
 		case a.JSON:
-			(&applyJSON{w: c.s.Out, now: time.Now}).summary(&apply.Result{})
+			applyJSON{v.events}.summary(&apply.Result{})
 		case saved != nil:
 			fmt.Fprintln(c.s.Out, "No changes.")
 		}
@@ -215,7 +219,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	}
 	var sink apply.Sink
 	human := &applyHuman{v: v, w: c.s.Out}
-	jsonSink := &applyJSON{w: c.s.Out, now: time.Now}
+	jsonSink := applyJSON{v.events}
 	if a.JSON {
 		sink = jsonSink
 	} else {
@@ -233,20 +237,24 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		v.errorf("%v", err)
 		return 1
 	}
-	if a.JSON {
-		jsonSink.summary(res)
-	} else {
+	logger.Info("apply finished", "summary", applySummary(res))
+	// People read the summary, then what went wrong with the state; a
+	// JSON stream ends with its summary.
+	if !a.JSON {
 		human.summary(res)
 	}
-	logger.Info("apply finished", "summary", applySummary(res))
 	var rerr *apply.RecordError
 	switch {
 	case errors.As(err, &rerr):
 		logger.Error("apply stopped: the state cannot be written", "error", rerr.Err.Error(), "not_recorded", rerr.NotRecorded)
 		v.diagnostics(nil, errDiag("Apply stopped: results not recorded in the state", err, ""))
-		return 1
 	case err != nil:
 		v.errorf("cannot record the end of the run in the state: %v", err)
+	}
+	if a.JSON {
+		jsonSink.summary(res)
+	}
+	if err != nil {
 		return 1
 	}
 	if !res.OK() {

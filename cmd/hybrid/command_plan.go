@@ -52,7 +52,8 @@ Usage: hybrid plan [options]
 
 Options:
   -out=FILE            Save the plan, for "hybrid apply FILE".
-  -json                Print the plan as a JSON document (format_version 1.0).
+  -json                Print the plan as a JSON document (format_version 1.0),
+                       or errors as JSON events; see docs/json.md.
   -detailed-exitcode   Exit 0 with no changes, 2 with changes, 1 on error.
   -target=ADDR         Plan only ADDR and what it needs. Globs allowed
                        (build.prod.*); may be repeated.
@@ -104,6 +105,9 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 func (c *planCommand) Run(args []string) int {
 	a, diags := parsePlanArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
@@ -168,10 +172,15 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 			return 1
 		}
 	}
-	if !a.JSON {
+	var err error
+	if a.JSON {
+		// The warnings travel in the document, which stays one JSON value.
+		err = writePlanJSON(c.s.Out, p, files, warningsOf(diags))
+	} else {
 		v.diagnostics(files, diags)
+		err = v.writePlan(c.s.Out, p, false)
 	}
-	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+	if err != nil {
 		v.errorf("%v", err)
 		return 1
 	}

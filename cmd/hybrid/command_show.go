@@ -65,6 +65,9 @@ func parseShowArgs(args []string) (*showArgs, hcl.Diagnostics) {
 func (c *showCommand) Run(args []string) int {
 	a, diags := parseShowArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1

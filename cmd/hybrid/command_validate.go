@@ -72,7 +72,12 @@ func (c *validateCommand) Run(args []string) int {
 	a, diags := parseValidateArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
-		v.diagnostics(nil, diags)
+		// validate -json answers with its document whatever went wrong.
+		if wantsJSON(args) {
+			writeValidateJSON(c.s.Out, nil, diags)
+		} else {
+			v.diagnostics(nil, diags)
+		}
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
@@ -83,13 +88,10 @@ func (c *validateCommand) Run(args []string) int {
 		diags = append(diags, packerValidate(ctx, ws)...)
 	}
 	if a.JSON {
-		writeJSON(c.s.Out, map[string]any{
-			"format_version": "1.0",
-			"valid":          !diags.HasErrors(),
-			"error_count":    count(diags, hcl.DiagError),
-			"warning_count":  count(diags, hcl.DiagWarning),
-			"diagnostics":    diagsToJSON(diags),
-		})
+		if err := writeValidateJSON(c.s.Out, ws.Parser.Files(), diags); err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
 		if diags.HasErrors() {
 			return 1
 		}

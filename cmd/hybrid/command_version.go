@@ -29,7 +29,11 @@ func (c *versionCommand) Run(args []string) int {
 	fs := newFlagSet("version")
 	jsonOut := fs.Bool("json", false, "")
 	if err := fs.Parse(args); err != nil {
-		newView(c.s, false).diagnostics(nil, flagError("version", err))
+		v := newView(c.s, false)
+		if wantsJSON(args) {
+			v.useJSON()
+		}
+		v.diagnostics(nil, flagError("version", err))
 		return 1
 	}
 	packerVersion, packerPath := packerVersion(context.Background())

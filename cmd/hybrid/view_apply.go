@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/apply"
 	"github.com/hybridcore/hybrid/plan"
@@ -154,85 +151,4 @@ func countDeletes(res *apply.Result, typ string) int {
 		}
 	}
 	return n
-}
-
-// applyJSON streams apply's progress as one JSON object per line.
-type applyJSON struct {
-	w   io.Writer
-	mu  sync.Mutex
-	now func() time.Time
-}
-
-var _ apply.Sink = (*applyJSON)(nil)
-
-func (j *applyJSON) emit(typ, addr, msg string, extra map[string]any) {
-	ev := map[string]any{
-		"@timestamp":     j.now().UTC().Format(time.RFC3339Nano),
-		"@message":       msg,
-		"type":           typ,
-		"format_version": "1.0",
-	}
-	if addr != "" {
-		ev["address"] = addr
-	}
-	for k, v := range extra {
-		ev[k] = v
-	}
-	b, _ := json.Marshal(ev)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.w.Write(append(b, '\n'))
-}
-
-func (j *applyJSON) NodeStarted(addr string, action plan.Action) {
-	j.emit("node_start", addr, addr+": started", map[string]any{"action": action.String()})
-}
-
-func (j *applyJSON) Output(addr, line string) {
-	j.emit("node_output", addr, line, nil)
-}
-
-func (j *applyJSON) StillRunning(addr string, elapsed time.Duration) {
-	j.emit("node_progress", addr, fmt.Sprintf("%s: still building (%s elapsed)", addr, elapsed), map[string]any{"elapsed_ms": elapsed.Milliseconds()})
-}
-
-func (j *applyJSON) NodeFinished(r apply.NodeResult) {
-	extra := map[string]any{"outcome": string(r.Outcome), "action": r.Action.String(), "duration_ms": r.Duration.Milliseconds()}
-	msg := fmt.Sprintf("%s: %s", r.Address, r.Outcome)
-	if r.Err != nil {
-		extra["error"] = r.Err.Error()
-		msg += ": " + r.Err.Error()
-	}
-	if len(r.RootCauses) > 0 {
-		extra["root_causes"] = r.RootCauses
-	}
-	if r.LogPath != "" {
-		extra["log_path"] = r.LogPath
-	}
-	if len(r.Artifacts) > 0 {
-		extra["artifacts"] = r.Artifacts
-	}
-	j.emit("node_complete", r.Address, msg, extra)
-}
-
-// diagnostics emits one "diagnostic" event per warning in diags.
-func (j *applyJSON) diagnostics(diags hcl.Diagnostics) {
-	for i, d := range diagsToJSON(diags) {
-		if diags[i].Severity != hcl.DiagWarning {
-			continue
-		}
-		j.emit("diagnostic", "", d.Summary, map[string]any{"diagnostic": d})
-	}
-}
-
-func (j *applyJSON) summary(res *apply.Result) {
-	j.emit("apply_summary", "", applySummary(res), map[string]any{
-		"built":     res.Count(plan.TypeBuild, apply.Succeeded) - countDeletes(res, plan.TypeBuild),
-		"rendered":  res.Count(plan.TypeRender, apply.Succeeded) - countDeletes(res, plan.TypeRender),
-		"failed":    res.Count("", apply.Failed),
-		"skipped":   res.Count("", apply.Skipped),
-		"cancelled": res.Count("", apply.Cancelled),
-		"timed_out": res.Count("", apply.TimedOut),
-		"forgotten": res.Forgotten(),
-	})
 }

@@ -14,10 +14,14 @@ const lockFilename = lock.DefaultFilename
 // writeImages prints the images x environments matrix: its versioned
 // JSON document, or for people one aligned table per OS and platform, with
 // each build's packer files below its row so long paths do not widen the
-// columns.
-func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSON bool) error {
+// columns. The JSON document carries the run's warnings, if any.
+func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSON bool, warnings []jsonDiagnostic) error {
 	if asJSON {
-		return writeJSON(w, map[string]any{"format_version": "1.0", "images": rows})
+		doc := map[string]any{"format_version": "1.0", "images": rows}
+		if len(warnings) > 0 {
+			doc["diagnostics"] = warnings
+		}
+		return writeJSON(w, doc)
 	}
 	for start := 0; start < len(rows); {
 		end := start
