@@ -86,7 +86,7 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("apply", err)
 	}
 	switch fs.NArg() {

@@ -59,7 +59,7 @@ func parseValidateArgs(args []string) (*validateArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Packer, "packer", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("validate", err)
 	}
 	if fs.NArg() > 0 {
