@@ -103,8 +103,8 @@ func (c *validateCommand) Run(args []string) int {
 	if ws.Config != nil {
 		images = len(ws.Config.Images)
 	}
-	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %d images, %d builds across %d environments.\n",
-		v.paint("32;1", "Success!"), images, len(ws.Builds), len(ws.Config.Environments))
+	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %s, %s across %s.\n",
+		v.paint("32;1", "Success!"), plural(images, "image"), plural(len(ws.Builds), "build"), plural(len(ws.Config.Environments), "environment"))
 	return 0
 }
 
