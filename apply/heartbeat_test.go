@@ -15,7 +15,7 @@ import (
 // heartbeatSink records which builds were reported still running.
 type heartbeatSink struct {
 	discardSink
-	mu    sync.Mutex
+	mu      sync.Mutex
 	running map[string]time.Duration
 }
 
