@@ -102,8 +102,12 @@ type Sink interface {
 	NodeStarted(addr string, action plan.Action)
 	// Output is one line of a running build's output.
 	Output(addr, line string)
-	// StillRunning is called for a build that printed nothing for a while.
+	// StillRunning is called every Options.Heartbeat while a build runs,
+	// whatever it prints, with the time since it started.
 	StillRunning(addr string, elapsed time.Duration)
+	// NodeFinished is called once for every node that is not a no-op:
+	// when it ends, or, for one skipped because a dependency failed,
+	// the moment that failure is known.
 	NodeFinished(r NodeResult)
 }
 
@@ -124,8 +128,8 @@ type Options struct {
 	// Hard, when done, kills running packer builds at once (a second
 	// interrupt); cancelling Run's context interrupts them gracefully.
 	Hard context.Context
-	// Heartbeat is how long a build may stay silent before Sink hears that
-	// it is still running; zero means 30 seconds.
+	// Heartbeat is how often Sink hears that a build is still running;
+	// zero means 30 seconds.
 	Heartbeat time.Duration
 	// Children records each packer process apply starts while it runs (in
 	// the state lock info), so that a hybrid taking the lock over after
@@ -254,7 +258,38 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	results := map[string]*NodeResult{}
 	var mu sync.Mutex
-	wr := g.Walk(ctx, func(ctx context.Context, gv graph.Vertex) error {
+	// A node the walk does not run (a dependency failed, or the apply
+	// was stopped first) is reported the moment the walk decides it, so
+	// a pipeline log shows what a failure skipped while the other builds
+	// go on.
+	notRun := func(vr graph.VertexResult) {
+		c := vr.Vertex.(vertex).c
+		mu.Lock()
+		_, ran := results[c.Address]
+		mu.Unlock()
+		if ran {
+			return
+		}
+		nr := &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action, Outcome: Cancelled}
+		switch vr.Outcome {
+		case graph.Skipped:
+			nr.Outcome = Skipped
+			nr.RootCauses = vr.RootCauses
+		case graph.Failed: // the node panicked
+			nr.Outcome = Failed
+			nr.Err = vr.Err
+		}
+		if c.Action == plan.NoOp && nr.Outcome == Skipped {
+			nr.Outcome = Unchanged
+		}
+		mu.Lock()
+		results[c.Address] = nr
+		mu.Unlock()
+		if opts.Sink != nil && c.Action != plan.NoOp {
+			opts.Sink.NodeFinished(*nr)
+		}
+	}
+	wr := g.WalkObserved(ctx, func(ctx context.Context, gv graph.Vertex) error {
 		c := gv.(vertex).c
 		nr := a.node(ctx, c)
 		mu.Lock()
@@ -264,31 +299,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return ctx.Err()
 		}
 		return nr.Err
-	})
+	}, notRun)
 	if wr.Invalid != nil {
 		return nil, wr.Invalid
 	}
 	res := &Result{}
 	for _, c := range opts.Plan.Changes {
-		vr := wr.Results[c.Address]
-		nr, ran := results[c.Address]
-		if !ran {
-			nr = &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action}
-			switch vr.Outcome {
-			case graph.Skipped:
-				nr.Outcome = Skipped
-				nr.RootCauses = vr.RootCauses
-			default:
-				nr.Outcome = Cancelled
-			}
-			if c.Action == plan.NoOp && nr.Outcome == Skipped {
-				nr.Outcome = Unchanged
-			}
-			if opts.Sink != nil && c.Action != plan.NoOp {
-				opts.Sink.NodeFinished(*nr)
-			}
-		}
-		res.Nodes = append(res.Nodes, *nr)
+		res.Nodes = append(res.Nodes, *results[c.Address])
 	}
 	sort.Slice(res.Nodes, func(i, j int) bool { return res.Nodes[i].Address < res.Nodes[j].Address })
 	outcome := "succeeded"

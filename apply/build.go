@@ -78,9 +78,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	}
 	fmt.Fprintf(logFile, "# hybrid: %s\n# packer %s (in %s)\n", c.Address, strings.Join(inv.Args("build"), " "), img.WorkingDir)
 
-	// Quiet builds get a heartbeat so a pipeline log shows they are alive.
-	var lastMu sync.Mutex
-	last := a.opts.Now()
+	// A heartbeat, so a pipeline log shows every running build and how
+	// long it has run, also when the build is quiet (waiting for an
+	// instance to boot, or for SSH).
 	done := make(chan struct{})
 	// The heartbeat is over before the node is: no StillRunning after
 	// NodeFinished.
@@ -92,22 +92,14 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		heartbeat.Add(1)
 		go func() {
 			defer heartbeat.Done()
-			t := time.NewTicker(a.opts.Heartbeat / 3)
+			t := time.NewTicker(a.opts.Heartbeat)
 			defer t.Stop()
 			for {
 				select {
 				case <-done:
 					return
 				case <-t.C:
-					lastMu.Lock()
-					quiet := a.opts.Now().Sub(last)
-					if quiet >= a.opts.Heartbeat {
-						last = a.opts.Now()
-					}
-					lastMu.Unlock()
-					if quiet >= a.opts.Heartbeat {
-						a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
-					}
+					a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
 				}
 			}
 		}()
@@ -117,9 +109,6 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		if !ok {
 			return
 		}
-		lastMu.Lock()
-		last = a.opts.Now()
-		lastMu.Unlock()
 		if a.opts.Sink != nil {
 			a.opts.Sink.Output(c.Address, line)
 		}

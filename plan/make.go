@@ -879,7 +879,11 @@ func (pl *planner) treeReasons(input, before, after string, now map[string]strin
 		out = append(out, r)
 	}
 	if more > 0 {
-		out = append(out, Reason{Kind: ReasonFile, Input: what, Message: fmt.Sprintf("and %d more files in %s", more, what)})
+		files := "files"
+		if more == 1 {
+			files = "file"
+		}
+		out = append(out, Reason{Kind: ReasonFile, Input: what, Message: fmt.Sprintf("and %d more %s in %s", more, files, what)})
 	}
 	if len(out) == 0 {
 		out = append(out, Reason{Kind: ReasonFile, Input: what, Before: short(before), After: short(after), Message: fmt.Sprintf("%s files changed", what)})

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -21,7 +23,12 @@ import (
 )
 
 // applyCommand carries out a plan.
-type applyCommand struct{ s streams }
+type applyCommand struct {
+	s streams
+	// live is the status line while one is drawn, so that a notice
+	// printed from the signal handler goes above it.
+	live atomic.Pointer[progressLine]
+}
 
 type applyArgs struct {
 	PlanFile    string
@@ -61,6 +68,14 @@ Usage: hybrid apply [options] [PLANFILE]
   A killed hybrid leaves no packer building: packer dies with it, and the
   next command that takes the state lock ends whatever packer had started.
 
+  On a terminal, a status line below the output shows the nodes running,
+  with how long each has run, and how many are done, failed and queued.
+  Without one (a pipeline log), each running build gets a "still building"
+  line every 30 seconds (HYBRID_PROGRESS_INTERVAL, such as 10s, changes
+  it). A node skipped because a dependency failed is reported when the
+  failure is. Apply ends with a table of every node: its outcome, duration,
+  log file, and artifact or first line of error.
+
 Options:
   -auto-approve        Do not ask for approval.
   -parallelism=N       Run at most N nodes at once (default: hybrid.hcl's
@@ -87,7 +102,7 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("apply", err)
 	}
 	switch fs.NArg() {
@@ -121,13 +136,28 @@ func (c *applyCommand) Run(args []string) int {
 		return 1
 	}
 	ctx, hard, stop := signalContext(context.Background(), func() {
-		fmt.Fprintln(c.s.Err, "Interrupt received: starting nothing new, waiting for running builds to clean up. Interrupt again to stop them at once.")
+		c.notice("Interrupt received: starting nothing new, waiting for running builds to clean up. Interrupt again to stop them at once.")
 	})
 	defer stop()
 	return c.run(ctx, hard, a, v)
 }
 
+// notice prints a message to the person running apply on stderr, above the
+// status line when one is drawn.
+func (c *applyCommand) notice(msg string) {
+	if l := c.live.Load(); l != nil {
+		l.printlnTo(c.s.Err, msg)
+		return
+	}
+	fmt.Fprintln(c.s.Err, msg)
+}
+
 func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int {
+	heartbeat, intervalErr := progressInterval(os.Getenv)
+	if intervalErr != nil {
+		v.errorf("%v", intervalErr)
+		return 1
+	}
 	var saved *plan.Plan
 	req := planRequest{Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout, KeepLock: true}
 	if a.PlanFile != "" {
@@ -219,6 +249,15 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	}
 	var sink apply.Sink
 	human := &applyHuman{v: v, w: c.s.Out}
+	if liveProgress(c.s, a.JSON, os.Getenv) {
+		human.live = newProgressLine(c.s.Out, countChanges(p), terminalWidth(c.s.Out), time.Now)
+		human.live.start(time.Second)
+		c.live.Store(human.live)
+		defer func() {
+			c.live.Store(nil)
+			human.live.close()
+		}()
+	}
 	jsonSink := applyJSON{v.events}
 	if a.JSON {
 		sink = jsonSink
@@ -230,7 +269,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	opts := apply.Options{
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
-		Children: children,
+		Children: children, Heartbeat: heartbeat,
 	}
 	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {
@@ -261,6 +300,18 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		return 1
 	}
 	return 0
+}
+
+// countChanges counts the nodes a plan does something to: every change but
+// the no-ops.
+func countChanges(p *plan.Plan) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			n++
+		}
+	}
+	return n
 }
 
 // checkPacker finds the packer binary and checks it against the lockfile's

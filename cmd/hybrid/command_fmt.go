@@ -27,6 +27,7 @@ type fmtArgs struct {
 	Diff      bool
 	List      bool
 	Recursive bool
+	NoColor   bool
 	Targets   []string
 }
 
@@ -47,6 +48,7 @@ Options:
   -diff         Print the changes as a unified diff.
   -list=false   Do not print the names of files that changed.
   -recursive    Also format hybrid.hcl files in subdirectories.
+  -no-color     Do not colour the output.
 `)
 }
 
@@ -57,7 +59,8 @@ func parseFmtArgs(args []string) (*fmtArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Diff, "diff", false, "")
 	fs.BoolVar(&a.List, "list", true, "")
 	fs.BoolVar(&a.Recursive, "recursive", false, "")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("fmt", err)
 	}
 	a.Targets = fs.Args()
@@ -68,8 +71,8 @@ func parseFmtArgs(args []string) (*fmtArgs, hcl.Diagnostics) {
 }
 
 func (c *fmtCommand) Run(args []string) int {
-	v := newView(c.s, false)
 	a, diags := parseFmtArgs(args)
+	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1

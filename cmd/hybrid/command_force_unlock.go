@@ -48,7 +48,7 @@ func parseForceUnlockArgs(args []string) (*forceUnlockArgs, hcl.Diagnostics) {
 	fs := newFlagSet("force-unlock")
 	fs.BoolVar(&a.Force, "force", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("force-unlock", err)
 	}
 	switch fs.NArg() {

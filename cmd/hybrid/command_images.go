@@ -76,17 +76,10 @@ func parseImagesArgs(args []string) (*imagesArgs, hcl.Diagnostics) {
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	varFlags(fs, &a.Vars)
 	// Options may come after the image too (images linux-* -inputs).
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, flagError("images", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
+	if err := parseFlags(fs, args); err != nil {
+		return nil, flagError("images", err)
 	}
+	rest := fs.Args()
 	switch len(rest) {
 	case 0:
 	case 1:

@@ -70,7 +70,7 @@ func parseLockArgs(args []string) (*lockArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Upgrade, "upgrade", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("lock", err)
 	}
 	names, err := nameArgs(fs.Args())
@@ -91,7 +91,8 @@ func nameArgs(args []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, n := range args {
 		if strings.HasPrefix(n, "-") {
-			return nil, fmt.Errorf("option %s after a name: put options before names", n)
+			// Only after "--": options elsewhere are parsed as options.
+			return nil, fmt.Errorf("invalid name %q: no name starts with a dash", n)
 		}
 		if n == "" {
 			return nil, fmt.Errorf("empty name")

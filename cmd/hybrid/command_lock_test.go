@@ -31,8 +31,12 @@ func TestParseLockArgs(t *testing.T) {
 			wantErr: "naming examples needs -upgrade (hybrid lock -upgrade examples); without it, existing pins stay. Run \"hybrid lock -help\" for the options.",
 		},
 		"option after name": {
-			args:    []string{"-upgrade", "examples", "-no-color"},
-			wantErr: "option -no-color after a name: put options before names. Run \"hybrid lock -help\" for the options.",
+			args: []string{"-upgrade", "examples", "-no-color"},
+			want: &lockArgs{Upgrade: true, NoColor: true, Names: []string{"examples"}},
+		},
+		"dash name": {
+			args:    []string{"-upgrade", "--", "-examples"},
+			wantErr: "invalid name \"-examples\": no name starts with a dash. Run \"hybrid lock -help\" for the options.",
 		},
 		"unknown option": {
 			args:    []string{"-upgrad"},

@@ -92,7 +92,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	lockFlag := fs.Bool("lock", true, "")
 	refreshFlag := fs.Bool("refresh", true, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("plan", err)
 	}
 	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag

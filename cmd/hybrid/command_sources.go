@@ -78,7 +78,7 @@ func parseSourcesSyncArgs(args []string) (*sourcesSyncArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("sources sync", err)
 	}
 	names, err := nameArgs(fs.Args())

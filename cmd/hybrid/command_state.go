@@ -63,7 +63,7 @@ func parseStateListArgs(args []string) (*stateListArgs, hcl.Diagnostics) {
 	a := &stateListArgs{}
 	fs := newFlagSet("state list")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("state list", err)
 	}
 	if fs.NArg() > 0 {
@@ -119,7 +119,7 @@ func parseStateShowArgs(args []string) (*stateShowArgs, hcl.Diagnostics) {
 	a := &stateShowArgs{}
 	fs := newFlagSet("state show")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("state show", err)
 	}
 	switch fs.NArg() {

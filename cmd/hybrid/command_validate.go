@@ -59,7 +59,7 @@ func parseValidateArgs(args []string) (*validateArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Packer, "packer", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("validate", err)
 	}
 	if fs.NArg() > 0 {
@@ -105,8 +105,8 @@ func (c *validateCommand) Run(args []string) int {
 	if ws.Config != nil {
 		images = len(ws.Config.Images)
 	}
-	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %d images, %d builds across %d environments.\n",
-		v.paint("32;1", "Success!"), images, len(ws.Builds), len(ws.Config.Environments))
+	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %s, %s across %s.\n",
+		v.paint("32;1", "Success!"), plural(images, "image"), plural(len(ws.Builds), "build"), plural(len(ws.Config.Environments), "environment"))
 	return 0
 }
 

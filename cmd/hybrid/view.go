@@ -23,8 +23,10 @@ type view struct {
 	events *jsonEvents
 }
 
+// newView returns the view of a command run with streams s; noColor is its
+// -no-color option (see colorEnabled for the rest of the colour policy).
 func newView(s streams, noColor bool) *view {
-	return &view{s: s, color: s.OutTTY && !noColor && os.Getenv("NO_COLOR") == ""}
+	return &view{s: s, color: colorEnabled(s.OutTTY, noColor, os.Getenv)}
 }
 
 // diagnostics prints diags to stderr (errors) and stdout (warnings), each

@@ -51,7 +51,7 @@ func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSO
 		}
 		start = end
 	}
-	_, err := fmt.Fprintf(w, "\n%d images, %d builds across %d environments.\n", images, len(rows), envs)
+	_, err := fmt.Fprintf(w, "\n%s, %s across %s.\n", plural(images, "image"), plural(len(rows), "build"), plural(envs, "environment"))
 	return err
 }
 
@@ -94,8 +94,12 @@ func (v *view) writeInputs(w io.Writer, doc *inputsDoc, asJSON bool) error {
 		_, err := fmt.Fprintf(w, "%d %s; hybrid fingerprints every input listed.\n", len(doc.Builds), builds)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d %s; %d of the paths listed are read but not fingerprinted (git metadata outside a source, paths outside the workspace): a change to them rebuilds nothing.\n",
-		len(doc.Builds), builds, untracked)
+	are := "are"
+	if untracked == 1 {
+		are = "is"
+	}
+	_, err := fmt.Fprintf(w, "%d %s; %d of the paths listed %s read but not fingerprinted (git metadata outside a source, paths outside the workspace): a change to them rebuilds nothing.\n",
+		len(doc.Builds), builds, untracked, are)
 	return err
 }
 
