@@ -143,7 +143,7 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		return true
 	}
 	if created {
-		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, lock.Upgrade{})
+		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, relockOptions{Note: func(s string) { fmt.Fprintln(out, s) }})
 		v.diagnostics(pinned.Parser.Files(), diags)
 		if pinned != ws {
 			ws.Close()
