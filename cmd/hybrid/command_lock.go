@@ -74,10 +74,10 @@ Usage: hybrid lock [options] [SOURCE|PLUGIN...]
   binary, every platform's from -plugin-dir, a directory holding the
   plugin's release zips (packer-plugin-NAME_vX.Y.Z_x5.0_OS_ARCH.zip with
   packer-plugin-NAME_vX.Y.Z_SHA256SUMS, as published on its releases
-  page) or binaries laid out as packer installs them. hybrid lock reads
-  nothing from the network; a platform whose binary it cannot find is an
-  error that says what to put where. Existing pins gain the platforms
-  they lack and keep the hashes they have.
+  page) or binaries laid out as packer installs them. No plugin is
+  downloaded; a platform whose binary cannot be found is an error that
+  says what to put where. With -platform, existing pins gain the
+  platforms they lack and keep the hashes they have.
 
 Options:
   -upgrade             Move pins to the newest commits and versions.
