@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -28,6 +29,11 @@ type fmtArgs struct {
 	List      bool
 	Recursive bool
 	NoColor   bool
+	// Templates also runs "packer fmt" on the template directories the
+	// workspaces' images use; Inputs are the variables hybrid.hcl is read
+	// with to find them.
+	Templates bool
+	Inputs    config.Inputs
 	Targets   []string
 }
 
@@ -49,6 +55,13 @@ Options:
   -list=false   Do not print the names of files that changed.
   -recursive    Also format hybrid.hcl files in subdirectories.
   -no-color     Do not colour the output.
+  -templates    Also run "packer fmt" on every template directory the
+                images of each hybrid.hcl use, except those inside
+                sources (-check and -diff are passed on). With -check,
+                the exit status is 3 when a template or hybrid.hcl needs
+                formatting. Needs packer.
+  -var 'NAME=VALUE', -var-file=FILE
+                Variables to read hybrid.hcl with, for -templates.
 `)
 }
 
@@ -60,6 +73,8 @@ func parseFmtArgs(args []string) (*fmtArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.List, "list", true, "")
 	fs.BoolVar(&a.Recursive, "recursive", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	fs.BoolVar(&a.Templates, "templates", false, "")
+	varFlags(fs, &a.Inputs)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("fmt", err)
 	}
@@ -77,10 +92,12 @@ func (c *fmtCommand) Run(args []string) int {
 		v.diagnostics(nil, diags)
 		return 1
 	}
-	return c.run(a, v)
+	ctx, _, stop := signalContext(context.Background(), nil)
+	defer stop()
+	return c.run(ctx, a, v)
 }
 
-func (c *fmtCommand) run(a *fmtArgs, v *view) int {
+func (c *fmtCommand) run(ctx context.Context, a *fmtArgs, v *view) int {
 	files, err := fmtFiles(a.Targets, a.Recursive)
 	if err != nil {
 		v.errorf("%v", err)
@@ -133,6 +150,13 @@ func (c *fmtCommand) run(a *fmtArgs, v *view) int {
 	if diags.HasErrors() {
 		v.diagnostics(p.Files(), diags)
 		return 1
+	}
+	if a.Templates {
+		n, ok := c.fmtTemplates(ctx, a, v, workspaceDirs(files))
+		if !ok {
+			return 1
+		}
+		unformatted += n
 	}
 	if a.Check && unformatted > 0 {
 		return 3
