@@ -210,6 +210,9 @@ type planRequest struct {
 	NoLock bool
 	// NoRefresh leaves out artifact files on disk (plan -refresh=false).
 	NoRefresh bool
+	// Keys keeps the digest key with a shared state (pg); nil for the
+	// local backend, whose key is a file beside the state.
+	Keys state.KeyKeeper
 }
 
 // planned is a plan with what apply needs to carry it out.
@@ -262,12 +265,24 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 		release()
 		return pd, nil, diags
 	}
+	req.Keys, _ = pd.backend.(state.KeyKeeper)
 	p, d := planWorkspace(ctx, ws, pd.state, req)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		release()
 	}
 	return pd, p, diags
+}
+
+// digestKey returns the workspace's digest key: HYBRID_DIGEST_KEY when set,
+// else the one kept with a shared state, else the key file beside the
+// local state. The first plan makes it.
+func digestKey(ctx context.Context, ws *plan.Workspace, keys state.KeyKeeper) ([]byte, error) {
+	if keys == nil || os.Getenv(plan.DigestKeyEnv) != "" {
+		return plan.LoadDigestKey(filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State)), true)
+	}
+	k, err := keys.DigestKey(ctx, plan.NewDigestKey())
+	return []byte(k), err
 }
 
 // planWorkspace plans a loaded workspace against a state the caller holds
@@ -287,7 +302,7 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	opts.Hasher = ws.Hasher
 	// Secrets are digested with the workspace's key, which never enters a
 	// state or plan file; the first plan of a workspace makes it.
-	key, err := plan.LoadDigestKey(filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State)), true)
+	key, err := digestKey(ctx, ws, req.Keys)
 	if err != nil {
 		return nil, append(diags, errDiag("No digest key for sensitive values", err, "")...)
 	}
