@@ -51,7 +51,11 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 	fmt.Fprintln(w, "hybrid will perform the following actions:")
 	for _, c := range changes {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", v.paint("1", "# "+c.Address+" "+verb(c)))
+		header := "# " + c.Address + " " + verb(c)
+		if d := lastDuration(c); d != "" && c.Action != plan.Delete {
+			header += " (last build took " + d + ")"
+		}
+		fmt.Fprintf(w, "  %s\n", v.paint("1", header))
 		fmt.Fprintf(w, "  %s %s\n", v.symbol(c.Action), c.Address)
 		for _, r := range c.Reasons {
 			line := r.Message
@@ -65,6 +69,9 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, v.bold(p.Summary.String()))
+	if e := estimateSentence(p); e != "" {
+		fmt.Fprintf(w, "Estimate: %s.\n", e)
+	}
 }
 
 // planNotes prints what a plan leaves alone on purpose: source checkouts
