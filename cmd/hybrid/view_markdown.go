@@ -76,10 +76,11 @@ func (pc *planComment) String() string {
 		return head
 	}
 	groups := pc.imageGroups()
+	tables, details := pc.tableGroups(groups), pc.detailGroups(groups)
 	sections := []func(budget int) string{
-		func(budget int) string { return pack(pc.tableGroups(groups), budget, pc.tablesNote) },
-		func(budget int) string { return pack(pc.detailGroups(groups), budget, pc.detailsNote) },
-		pc.graph,
+		func(budget int) string { return pack(tables, budget, pc.tablesNote) },
+		func(budget int) string { return pack(details, budget, pc.detailsNote) },
+		pc.graph(),
 	}
 	weights := []int{2, 1, 1}
 	avail := max(pc.limit-len(head), 0)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -80,9 +81,10 @@ func TestPack(t *testing.T) {
 }
 
 // syntheticPlan is a plan of n images in three environments, each build
-// after its render and every fifth image's base, with long reasons and a
-// variable diff: large enough, at n = 1000, to break every limit.
-func syntheticPlan(n int) *plan.Plan {
+// after its render and, when derived, every fifth image's base, with long
+// reasons and a variable diff: large enough, at n = 1000, to break every
+// limit.
+func syntheticPlan(n int, derived bool) *plan.Plan {
 	p := &plan.Plan{}
 	secs := int64(600)
 	for i := range n {
@@ -90,7 +92,7 @@ func syntheticPlan(n int) *plan.Plan {
 		for _, env := range []string{"dev", "prod", "stage"} {
 			build := &plan.Change{Address: "build." + env + "." + img, Type: plan.TypeBuild, Env: env, Image: img,
 				Action: plan.Update, LastDurationSeconds: &secs, DependsOn: []string{"render." + env + "." + img}}
-			if i%5 != 0 {
+			if derived && i%5 != 0 {
 				build.DependsOn = append(build.DependsOn, fmt.Sprintf("build.%s.linux-image-%04d", env, i-i%5))
 			}
 			for f := range 3 {
@@ -102,19 +104,10 @@ func syntheticPlan(n int) *plan.Plan {
 			p.Changes = append(p.Changes, build, render)
 		}
 	}
-	sortChanges(p)
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	p.Summary = plan.Summary{Rebuild: 3 * n, Render: 3 * n}
 	p.Estimate = &plan.Estimate{BuildSeconds: secs * int64(3*n), WallSeconds: secs * int64(3*n) / 4, Parallelism: 4}
 	return p
-}
-
-func sortChanges(p *plan.Plan) {
-	cs := p.Changes
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].Address < cs[j-1].Address; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
 }
 
 // TestPlanCommentLimits renders plans from one build to 3,000 at the
@@ -123,7 +116,7 @@ func sortChanges(p *plan.Plan) {
 // that leaves something out says so.
 func TestPlanCommentLimits(t *testing.T) {
 	for _, n := range []int{1, 40, 1000} {
-		p := syntheticPlan(n)
+		p := syntheticPlan(n, true)
 		for _, limit := range []int{commentLimit, 1 << 24} {
 			t.Run(fmt.Sprintf("%d builds, limit %d", 3*n, limit), func(t *testing.T) {
 				pc := newPlanComment(p, "pr.plan")
@@ -153,5 +146,46 @@ func TestPlanCommentLimits(t *testing.T) {
 				t.Logf("%d bytes; %d of %d rows; diagram %d bytes, %d of %d nodes", len(got), shownRows, 3*n, len(blocks[0]), shownNodes, 6*n)
 			})
 		}
+	}
+}
+
+// TestPlanCommentDiagramLimits gives the diagram all the room it could
+// want, so that Mermaid's own limits bind: 3,000 derived builds have more
+// edges than Mermaid draws, 3,000 independent ones more text.
+func TestPlanCommentDiagramLimits(t *testing.T) {
+	tests := map[string]struct {
+		derived bool
+		// check says which limit the diagram reached.
+		check func(diagram string) error
+	}{
+		"edges": {true, func(d string) error {
+			if n := strings.Count(d, " --> "); n > mermaidEdgeLimit || n < mermaidEdgeLimit-5 {
+				return fmt.Errorf("%d edges, want just under %d", n, mermaidEdgeLimit)
+			}
+			return nil
+		}},
+		"text": {false, func(d string) error {
+			if len(d) > mermaidLimit || len(d) < mermaidLimit-100 {
+				return fmt.Errorf("%d bytes, want just under %d", len(d), mermaidLimit)
+			}
+			return nil
+		}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			pc := newPlanComment(syntheticPlan(1000, tt.derived), "pr.plan")
+			pc.limit = 1 << 24
+			got := pc.String()
+			blocks := mermaidBlocks(got)
+			if len(blocks) != 1 {
+				t.Fatalf("%d mermaid blocks, want 1", len(blocks))
+			}
+			if err := tt.check(blocks[0]); err != nil {
+				t.Error(err)
+			}
+			if !strings.Contains(got, "_The graph shows ") {
+				t.Error("the comment does not say which builds the graph leaves out")
+			}
+		})
 	}
 }

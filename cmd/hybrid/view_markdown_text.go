@@ -18,6 +18,9 @@ var mdEscaper = strings.NewReplacer(
 	"\r", "", "\n", " ",
 )
 
+// oneLine puts text on one line.
+var oneLine = strings.NewReplacer("\r", "", "\n", " ")
+
 // mdText makes s literal text in Markdown, on one line. A leading
 // character that would start a block (a quote, heading or list) where the
 // text starts a line or a list item is escaped too.
@@ -32,7 +35,7 @@ func mdText(s string) string {
 // mdCode makes s a code span, with a delimiter longer than any run of
 // backticks in it.
 func mdCode(s string) string {
-	s = strings.NewReplacer("\r", "", "\n", " ").Replace(s)
+	s = oneLine.Replace(s)
 	tick := strings.Repeat("`", longestRun(s, '`')+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		return tick + " " + s + " " + tick
