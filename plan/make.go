@@ -12,8 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/graph"
+	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/state"
 	"github.com/hybridcore/hybrid/templates"
