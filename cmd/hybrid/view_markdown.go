@@ -193,16 +193,16 @@ func (pc *planComment) imageGroups() []*imageGroup {
 			byImage[c.Image] = g
 		}
 		key := c.Env + "\x00" + c.Image
-		n := byEnv[key]
-		if n == nil {
-			n = &entry{}
-			byEnv[key] = n
-			g.entries = append(g.entries, n)
+		e := byEnv[key]
+		if e == nil {
+			e = &entry{}
+			byEnv[key] = e
+			g.entries = append(g.entries, e)
 		}
 		if c.Type == plan.TypeBuild {
-			n.build = c
+			e.build = c
 		} else {
-			n.render = c
+			e.render = c
 		}
 	}
 	var out []*imageGroup
@@ -229,11 +229,11 @@ func (pc *planComment) tableGroups(groups []*imageGroup) []group {
 		} else {
 			tg.open = fmt.Sprintf("### %s\n\n| Build | Action | Why | Last build |\n|:--|:--|:--|--:|\n", mdCode(g.image))
 		}
-		for _, n := range g.entries {
-			c := n.main()
+		for _, e := range g.entries {
+			c := e.main()
 			row := fmt.Sprintf("| %s | %s | %s |", mdCode(c.Address), actionLabel(c), firstReason(c))
 			if g.image != "" {
-				row += " " + durationCell(n.build) + " |"
+				row += " " + durationCell(e.build) + " |"
 			}
 			tg.items = append(tg.items, item{text: row + "\n", kind: c.Type})
 		}
@@ -261,8 +261,8 @@ func (pc *planComment) detailGroups(groups []*imageGroup) []group {
 			open:  fmt.Sprintf("<details><summary>Why %s changes</summary>\n\n", what),
 			close: "</details>\n\n",
 		}
-		for _, n := range g.entries {
-			dg.items = append(dg.items, item{text: detailEntry(n), kind: n.main().Type})
+		for _, e := range g.entries {
+			dg.items = append(dg.items, item{text: detailEntry(e), kind: e.main().Type})
 		}
 		out = append(out, dg)
 	}
@@ -277,8 +277,8 @@ func (pc *planComment) detailsNote(left tally) string {
 // detailEntry is one node's full reasons: a line naming it, its reasons as
 // a list (its render's too), and the variables that change as a diff, with
 // sensitive values masked.
-func detailEntry(n *entry) string {
-	c := n.main()
+func detailEntry(e *entry) string {
+	c := e.main()
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** %s", mdCode(c.Address), actionLabel(c))
 	if d := lastDuration(c); d != "" && c.Action != plan.Delete {
@@ -296,13 +296,13 @@ func detailEntry(n *entry) string {
 			bullets = append(bullets, mdText(truncate(reasonText(r), 1000)))
 		}
 	}
-	if n.render != nil && n.render != c {
-		for _, r := range n.render.Reasons {
+	if e.render != nil && e.render != c {
+		for _, r := range e.render.Reasons {
 			if r.Kind == plan.ReasonVariable {
 				diff = append(diff, variableDiff(strings.TrimPrefix(r.Input, "var "), r.Before, r.After)...)
 				continue
 			}
-			bullets = append(bullets, mdCode(n.render.Address)+": "+mdText(truncate(reasonText(r), 1000)))
+			bullets = append(bullets, mdCode(e.render.Address)+": "+mdText(truncate(reasonText(r), 1000)))
 		}
 	}
 	for i, line := range bullets {
