@@ -102,7 +102,7 @@ func makePlan(ctx context.Context, tb testing.TB, dir string) *planned {
 		tb.Fatalf("lock state: %v", err)
 	}
 	pd := &planned{ws: ws, lock: lf, backend: backend, lockID: id}
-	if pd.state, err = backend.Read(); err != nil {
+	if pd.state, err = backend.Read(ctx); err != nil {
 		pd.unlock(tb)
 		tb.Fatalf("read state: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 	}
 
 	// The state on disk, as the next command reads it.
-	st, err := state.NewLocal(pd.backend.Path()).Read()
+	st, err := state.NewLocal(pd.backend.Path()).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

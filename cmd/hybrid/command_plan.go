@@ -54,7 +54,8 @@ Usage: hybrid plan [options]
 
 Options:
   -out=FILE            Save the plan, for "hybrid apply FILE".
-  -json                Print the plan as a JSON document (format_version 1.0).
+  -json                Print the plan as a JSON document (format_version 1.0),
+                       or errors as JSON events; see docs/json.md.
   -markdown            Print the plan as a Markdown comment for a pull or
                        merge request: a table per image, the reasons and
                        variable diffs, the changed graph in Mermaid, the
@@ -99,7 +100,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	lockFlag := fs.Bool("lock", true, "")
 	refreshFlag := fs.Bool("refresh", true, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("plan", err)
 	}
 	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag
@@ -115,6 +116,9 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 func (c *planCommand) Run(args []string) int {
 	a, diags := parsePlanArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
@@ -190,10 +194,15 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 		}
 		return planExitCode(a, p)
 	}
-	if !a.JSON {
+	var err error
+	if a.JSON {
+		// The warnings travel in the document, which stays one JSON value.
+		err = writePlanJSON(c.s.Out, p, files, warningsOf(diags))
+	} else {
 		v.diagnostics(files, diags)
+		err = v.writePlan(c.s.Out, p, false)
 	}
-	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+	if err != nil {
 		v.errorf("%v", err)
 		return 1
 	}
@@ -233,7 +242,7 @@ type planRequest struct {
 // planned is a plan with what apply needs to carry it out.
 type planned struct {
 	ws      *plan.Workspace
-	backend *state.Local
+	backend state.Backend
 	state   *state.State
 	unlock  func() error
 }
@@ -332,25 +341,24 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 // openState locks (when there is a state, or the caller will write one)
 // and reads the state of the configuration's workspace.
 func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation string, req planRequest) hcl.Diagnostics {
-	if d := checkStateDir(cfg); d.HasErrors() {
-		return d
+	store, diags := openStateStore(ctx, cfg)
+	if diags.HasErrors() {
+		return diags
 	}
-	path := statePathFor(cfg)
-	backend := state.NewLocal(path)
+	backend := store.backend
 	pd.backend = backend
-	var diags hcl.Diagnostics
-	if _, err := os.Stat(path); (err == nil || req.KeepLock) && !req.NoLock {
-		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
-			return errDiag("Cannot create the state directory", err, "")
+	if (store.exists() || req.KeepLock) && !req.NoLock {
+		if d := store.prepare(); d.HasErrors() {
+			return d
 		}
 		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
 		if err != nil {
 			return lockDiags(err)
 		}
 		pd.unlock = unlock
-		diags = append(diags, takeoverDiags(backend)...)
+		diags = append(diags, takeoverDiags(backend, "If that run was interrupted, this plan shows what it did not finish.")...)
 	}
-	st, err := backend.Read()
+	st, err := backend.Read(ctx)
 	if err != nil {
 		if pd.unlock != nil {
 			pd.unlock()
