@@ -28,6 +28,9 @@ const (
 	// and entryDiffLimit the most lines of one variable diff.
 	entryReasonLimit = 20
 	entryDiffLimit   = 40
+	// scopeLimit is the most -target and -env options the heading names,
+	// so that the heading stays small however many were given.
+	scopeLimit = 20
 )
 
 // commentMarker opens every plan comment, so a workflow can find the
@@ -45,8 +48,10 @@ const commentMarker = "<!-- hybrid plan -->"
 // The comment never exceeds limit bytes, nor its diagram graphLimit, and it
 // says what it left out. The body's sections are filled by importance:
 // the header always; then the tables, the details and the graph share
-// what is left in proportion 2:1:1, a section that needs less than its
-// share handing the rest to the others (see share). A section that does
+// what is left in proportion 3:1:1, a section that needs less than its
+// share handing the rest to the others (see share). The tables come first
+// because they are the one place that names every build: at 3:1:1 a
+// plan of 300 builds still gets a row for each. A section that does
 // not fit stops at a whole row, node or diagram and says how many it did
 // not show and which command shows them.
 type planComment struct {
@@ -82,7 +87,7 @@ func (pc *planComment) String() string {
 		func(budget int) string { return pack(details, budget, pc.detailsNote) },
 		pc.graph(),
 	}
-	weights := []int{2, 1, 1}
+	weights := []int{3, 1, 1}
 	avail := max(pc.limit-len(head), 0)
 	demands := make([]int, len(sections))
 	for i, render := range sections {
@@ -112,10 +117,13 @@ func (pc *planComment) head() string {
 	}
 	var scope []string
 	for _, t := range p.Targets {
-		scope = append(scope, mdCode("-target="+t))
+		scope = append(scope, mdCode("-target="+truncate(t, 200)))
 	}
 	for _, e := range p.Envs {
 		scope = append(scope, mdCode("-env="+e))
+	}
+	if len(scope) > scopeLimit {
+		scope = append(scope[:scopeLimit], fmt.Sprintf("and %d more", len(scope)-scopeLimit))
 	}
 	if len(scope) > 0 {
 		fmt.Fprintf(&b, "Planned for %s only.\n\n", strings.Join(scope, " "))

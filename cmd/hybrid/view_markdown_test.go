@@ -204,7 +204,9 @@ variable "build_password" {
 // threeBuilds: a pull request that edits the base template, gives prod's
 // builds more memory, rotates the build password and adds an application
 // image on the base in prod. The base built in 9m in dev and 12m in prod;
-// the application never ran.
+// the application never ran. The estimate, by hand: 9 + 12 = 21m of
+// builds; on 4 slots the two bases run side by side and the application,
+// of unknown duration, counts for nothing: 12m; 1 build unknown.
 func threeBuilds() mdScenario {
 	return mdScenario{
 		files: map[string]string{
@@ -243,7 +245,10 @@ image "linux-app" {
 // derived from it per template) in dev, stage and prod, and a pull request
 // that edits every template and gives prod more memory: 300 rebuilds, 100
 // variable diffs. The nine derived images of the last template never ran
-// in stage.
+// in stage. The estimate, by hand: the bases take 30+3k minutes in
+// template k, the derived images 5+(7k+3j)%20, 5,063 minutes in all over
+// the 291 known builds (84h23m); on 4 slots no chain is near a quarter of
+// that, so the wall time is about 5,063/4 minutes (21h6m).
 func threeHundredBuilds() mdScenario {
 	var hcl strings.Builder
 	hcl.WriteString(hybridHeader("dev", "stage", "prod"))
@@ -294,7 +299,8 @@ func threeHundredBuilds() mdScenario {
 // TestPlanMarkdownGolden compares "hybrid plan -markdown" on generated
 // workspaces of 3 and 300 builds with testdata/golden/plan_markdown_*.md
 // (go test -update rewrites them). The 300-build comment must be cut to
-// the limits, saying what it left out.
+// the limits, saying what it left out, and still give every build its
+// table row.
 func TestPlanMarkdownGolden(t *testing.T) {
 	tests := map[string]struct {
 		scenario mdScenario
@@ -312,6 +318,13 @@ func TestPlanMarkdownGolden(t *testing.T) {
 			}
 			got, saved := tt.scenario.run(t)
 			checkComment(t, got, tt.cut)
+			// The tables have the room to name every build the plan runs,
+			// each on its own row.
+			for _, c := range saved.Changes {
+				if c.Type == plan.TypeBuild && c.Runs() && !strings.Contains(got, "\n| "+mdCode(c.Address)+" | ") {
+					t.Errorf("no table row for %s", c.Address)
+				}
+			}
 			if tt.scenario.rotate && !strings.Contains(got, "- build_password = (sensitive)\n+ build_password = (sensitive)\n") {
 				t.Errorf("the comment does not show the secret's change, masked")
 			}
@@ -439,5 +452,27 @@ func TestDetailEntry(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the entry does not say %q:\n%s", want, got)
 		}
+	}
+}
+
+// TestPlanCommentScope: the heading names the -target and -env options a
+// plan was limited to, at most scopeLimit of them, so that it stays small
+// however many were given.
+func TestPlanCommentScope(t *testing.T) {
+	p := syntheticPlan(1, false)
+	p.Envs = []string{"dev"}
+	for i := range 500 {
+		p.Targets = append(p.Targets, fmt.Sprintf("build.dev.image-%03d", i))
+	}
+	got := newPlanComment(p, "").String()
+	want := "Planned for `-target=build.dev.image-000` "
+	if !strings.Contains(got, want) {
+		t.Errorf("the comment does not start its scope with %q:\n%s", want, got)
+	}
+	if !strings.Contains(got, "`-target=build.dev.image-019` and 481 more only.\n") {
+		t.Errorf("the scope is not cut after %d options, saying how many more:\n%s", scopeLimit, got)
+	}
+	if strings.Contains(got, "image-020") {
+		t.Errorf("the scope names more than %d options", scopeLimit)
 	}
 }
