@@ -20,8 +20,10 @@ import (
 type planCommand struct{ s streams }
 
 type planArgs struct {
-	Out              string
-	JSON             bool
+	Out  string
+	JSON bool
+	// Markdown prints the plan as a pull-request comment.
+	Markdown         bool
 	DetailedExitCode bool
 	Targets          []string
 	Envs             []string
@@ -54,6 +56,11 @@ Options:
   -out=FILE            Save the plan, for "hybrid apply FILE".
   -json                Print the plan as a JSON document (format_version 1.0),
                        or errors as JSON events; see docs/json.md.
+  -markdown            Print the plan as a Markdown comment for a pull or
+                       merge request: a table per image, the reasons and
+                       variable diffs, the changed graph in Mermaid, the
+                       estimate; at most 65,000 characters, saying what it
+                       leaves out. Warnings go to stderr.
   -detailed-exitcode   Exit 0 with no changes, 2 with changes, 1 on error.
   -target=ADDR         Plan only ADDR and what it needs. Globs allowed
                        (build.prod.*); may be repeated.
@@ -84,6 +91,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	fs := newFlagSet("plan")
 	fs.StringVar(&a.Out, "out", "", "")
 	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.Markdown, "markdown", false, "")
 	fs.BoolVar(&a.DetailedExitCode, "detailed-exitcode", false, "")
 	fs.Var((*stringsFlag)(&a.Targets), "target", "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
@@ -98,6 +106,9 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag
 	if fs.NArg() > 0 {
 		return nil, flagError("plan", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if a.JSON && a.Markdown {
+		return nil, flagError("plan", fmt.Errorf("-json and -markdown cannot be combined: choose one output"))
 	}
 	return a, nil
 }
@@ -172,6 +183,17 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 			return 1
 		}
 	}
+	if a.Markdown {
+		// The comment is all that goes to stdout.
+		ev := *v
+		ev.s.Out = v.s.Err
+		ev.diagnostics(files, diags)
+		if err := writePlanMarkdown(c.s.Out, p, a.Out); err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
+		return planExitCode(a, p)
+	}
 	var err error
 	if a.JSON {
 		// The warnings travel in the document, which stays one JSON value.
@@ -187,6 +209,11 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 	if !a.JSON && a.Out != "" {
 		fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
 	}
+	return planExitCode(a, p)
+}
+
+// planExitCode is 2 for a plan with changes under -detailed-exitcode, else 0.
+func planExitCode(a *planArgs, p *plan.Plan) int {
 	if a.DetailedExitCode && p.HasChanges() {
 		return 2
 	}
