@@ -254,12 +254,25 @@ func (b *Backend) writable() error {
 // guard makes sure, inside tx, that no other client holds the state lock
 // while this one writes without holding it: it takes the lock's
 // transaction-scoped form, which waits for nobody and is released at commit.
-// A client that holds the lock needs no guard.
+// A client that holds the lock checks that the lock row is still its own
+// (share-locking it until the commit, so a takeover or force-unlock waits):
+// after a force-unlock, or a takeover once its session died, it writes
+// nothing.
 func (b *Backend) guard(ctx context.Context, tx pgx.Tx) error {
 	b.mu.Lock()
+	heldID := b.heldID
 	holding := b.held != nil
 	b.mu.Unlock()
 	if holding {
+		var id string
+		err := tx.QueryRow(ctx, "SELECT lock_id FROM "+b.t("lock")+" FOR SHARE").Scan(&id)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("write the state: %w", err)
+		}
+		if id != heldID {
+			holder, _ := b.readLockRow(ctx)
+			return fmt.Errorf("write the state: the state lock %s this hybrid took is gone (force-unlocked, or taken over after its connection was lost): %w", heldID, &state.LockError{Info: holder})
+		}
 		return nil
 	}
 	var ok bool
