@@ -27,8 +27,8 @@ type initArgs struct {
 	ForceCopy     bool
 	MigrateSchema string
 	LockTimeout   time.Duration
-	NoColor     bool
-	Inputs      config.Inputs
+	NoColor       bool
+	Inputs        config.Inputs
 }
 
 func (c *initCommand) Synopsis() string {
