@@ -152,3 +152,17 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// SerialError is a Commit refused because the stored serial is not the one
+// the change was made against: another client committed since. A Manager
+// shared with other writers (Manager.SetShared) reads the state again and
+// retries; any other caller reports it.
+type SerialError struct {
+	// Stored is the serial in the store; Read the one the change was made
+	// against.
+	Stored, Read uint64
+	// Msg is the backend's message.
+	Msg string
+}
+
+func (e *SerialError) Error() string { return e.Msg }

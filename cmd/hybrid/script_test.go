@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hybridcore/hybrid/internal/pgtest"
 )
 
 // TestMain lets testscript run hybrid in-process as the "hybrid" command,
@@ -20,6 +22,7 @@ func TestMain(m *testing.M) {
 		"hybrid": func() int { return realMain(os.Args[1:], defaultStreams()) },
 	})
 	removeBuiltHybrid()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
