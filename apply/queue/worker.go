@@ -32,6 +32,9 @@ type BuildJob struct {
 	// writing under the coordinator's lock, and only while this attempt
 	// is still this worker's.
 	State state.Backend
+	// CheckLock returns an error when the coordinator's lock is gone: a
+	// Builder checks it once more right before it starts packer.
+	CheckLock func(context.Context) error
 }
 
 // Builder runs one build job here (cmd/hybrid's worker implements it: it
@@ -237,7 +240,11 @@ func (w *buildWorker) Work(ctx context.Context, job *river.Job[BuildArgs]) error
 	}()
 	log.Info("build job started")
 	fence := func(ctx context.Context, tx pgx.Tx) error { return w.fence(ctx, tx, job) }
-	out2 := w.opts.Builder.Build(bctx, w.hard, BuildJob{Args: job.Args, ID: job.ID, Attempt: job.Attempt, State: w.opts.State.Under(job.Args.LockID, fence)})
+	out2 := w.opts.Builder.Build(bctx, w.hard, BuildJob{
+		Args: job.Args, ID: job.ID, Attempt: job.Attempt,
+		State:     w.opts.State.Under(job.Args.LockID, fence),
+		CheckLock: func(ctx context.Context) error { return w.opts.State.CheckLock(ctx, job.Args.LockID) },
+	})
 	out2.Worker, out2.Started = out.Worker, out.Started
 	out = out2
 	cause := context.Cause(bctx)
@@ -255,6 +262,10 @@ func (w *buildWorker) Work(ctx context.Context, job *river.Job[BuildArgs]) error
 			out.Error = cause.Error()
 		}
 		return finish(river.JobCancel(cause))
+	}
+	if out.Outcome == string(apply.Cancelled) {
+		// Refused before packer ran: the lock went meanwhile.
+		return finish(river.JobCancel(errors.New(out.Error)))
 	}
 	failed := 0
 	for _, e := range job.Errors {

@@ -214,6 +214,10 @@ func (w *workerBuilder) Build(ctx, hard context.Context, job queue.BuildJob) que
 		return out
 	}
 	defer prep.ws.Close()
+	// Loading and planning took a moment: the apply may have ended.
+	if err := job.CheckLock(ctx); err != nil {
+		return queue.Output{Outcome: string(apply.Cancelled), Error: err.Error()}
+	}
 	mgr := state.NewManagerFor(job.State, prep.st)
 	mgr.SetShared(true)
 	sink := &workerSink{log: w.log.With("address", job.Args.Address, "job", job.ID)}

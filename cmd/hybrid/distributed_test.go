@@ -34,7 +34,7 @@ type distSpec struct {
 }
 
 // writeDistWorkspace writes the workspace of spec into dir.
-func writeDistWorkspace(t *testing.T, dir string, spec distSpec) {
+func writeDistWorkspace(t testing.TB, dir string, spec distSpec) {
 	t.Helper()
 	var hcl, tmpl strings.Builder
 	hcl.WriteString("hybrid {\n  packer_version = \">= 1.9.0\"\n}\n\nenvironment \"prod\" {}\n\n")
@@ -46,7 +46,7 @@ func writeDistWorkspace(t *testing.T, dir string, spec distSpec) {
 		fmt.Fprintf(&hcl, "image %q {\n  template = \"templates/linux\"\n  build    = \"null.%s\"\n}\n\n", name, name)
 		fmt.Fprintf(&tmpl, "source \"null\" %q {\n  communicator = \"none\"\n}\n\n", name)
 	}
-	fmt.Fprintf(&tmpl, "build {\n  sources = [%s]\n\n  provisioner \"shell-local\" {\n    inline = [\"sleep %d\", \"echo ${source.name} >> \\\"$HYBRID_TEST_MARKS\\\"\"]\n  }\n}\n", strings.Join(names, ", "), spec.Sleep)
+	fmt.Fprintf(&tmpl, "build {\n  sources = [%s]\n\n  provisioner \"shell-local\" {\n    inline = [\"echo start:${source.name}:$(date +%%s%%N) >> \\\"$HYBRID_TEST_MARKS\\\"\", \"sleep %d\", \"echo ${source.name} >> \\\"$HYBRID_TEST_MARKS\\\"\"]\n  }\n}\n", strings.Join(names, ", "), spec.Sleep)
 	hcl.WriteString(spec.Extra)
 	files := map[string]string{
 		"hybrid.hcl":                       hcl.String(),
@@ -72,11 +72,15 @@ func writeDistWorkspace(t *testing.T, dir string, spec distSpec) {
 // distEnv is the environment of the hybrid processes of a distributed
 // test: the database, packer, a digest key every machine shares, and the
 // file the builds mark.
-func distEnv(t *testing.T, connStr, marks string, extra ...string) []string {
+func distEnv(t testing.TB, connStr, marks string, extra ...string) []string {
 	t.Helper()
+	return distEnvWith(connStr, requirePacker(t), marks, extra...)
+}
+
+func distEnvWith(connStr, packerBin, marks string, extra ...string) []string {
 	env := append(os.Environ(),
 		"HYBRID_PG_CONN_STR="+connStr,
-		"HYBRID_PACKER="+requirePacker(t),
+		"HYBRID_PACKER="+packerBin,
 		"CHECKPOINT_DISABLE=1",
 		"HYBRID_DIGEST_KEY=0123456789abcdef0123456789abcdef-test-key",
 		"HYBRID_TEST_MARKS="+marks,
@@ -95,7 +99,7 @@ type workerProc struct {
 }
 
 // startWorker starts hybrid worker in its own copy of the workspace.
-func startWorker(t *testing.T, bin, dir string, env []string, name string, args ...string) *workerProc {
+func startWorker(t testing.TB, bin, dir string, env []string, name string, args ...string) *workerProc {
 	t.Helper()
 	var mu sync.Mutex
 	buf := &bytes.Buffer{}
@@ -154,7 +158,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // runDist runs the hybrid binary in dir and returns its output and exit
 // code.
-func runDist(t *testing.T, bin, dir string, env []string, args ...string) (string, int) {
+func runDist(t testing.TB, bin, dir string, env []string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir, cmd.Env = dir, env
@@ -169,7 +173,7 @@ func runDist(t *testing.T, bin, dir string, env []string, args ...string) (strin
 }
 
 // readMarks counts, per build name, the builds that ran to their end.
-func readMarks(t *testing.T, path string) map[string]int {
+func readMarks(t testing.TB, path string) map[string]int {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -177,13 +181,36 @@ func readMarks(t *testing.T, path string) map[string]int {
 	}
 	n := map[string]int{}
 	for _, l := range strings.Fields(string(b)) {
-		n[l]++
+		if !strings.HasPrefix(l, "start:") {
+			n[l]++
+		}
 	}
 	return n
 }
 
+// readStarts returns when each build started, as the builds marked it.
+func readStarts(t testing.TB, path string) map[string][]time.Time {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	out := map[string][]time.Time{}
+	for _, l := range strings.Fields(string(b)) {
+		rest, ok := strings.CutPrefix(l, "start:")
+		if !ok {
+			continue
+		}
+		name, ns, _ := strings.Cut(rest, ":")
+		var n int64
+		fmt.Sscan(ns, &n)
+		out[name] = append(out[name], time.Unix(0, n))
+	}
+	return out
+}
+
 // readPGState reads the state in the database.
-func readPGState(t *testing.T, connStr string) *state.State {
+func readPGState(t testing.TB, connStr string) *state.State {
 	t.Helper()
 	b, err := pg.Open(context.Background(), connStr, "hybrid")
 	if err != nil {
@@ -198,7 +225,7 @@ func readPGState(t *testing.T, connStr string) *state.State {
 }
 
 // jobsOf lists the queue's build jobs.
-func jobsOf(t *testing.T, connStr string) []queue.Job {
+func jobsOf(t testing.TB, connStr string) []queue.Job {
 	t.Helper()
 	b, err := pg.Open(context.Background(), connStr, "hybrid")
 	if err != nil {
@@ -324,7 +351,7 @@ func withoutEnv(env []string, key string) []string {
 }
 
 // jsonLines decodes a JSON document.
-func jsonDecode(t *testing.T, s string, v any) {
+func jsonDecode(t testing.TB, s string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("decode %q: %v", s, err)
@@ -434,5 +461,368 @@ build {
 	out, code = runDist(t, bin, ws, env, "queue")
 	if code != 0 || !strings.Contains(out, "build.prod.broken") || !strings.Contains(out, "cancelled") {
 		t.Errorf("hybrid queue exited %d:\n%s", code, out)
+	}
+}
+
+// BenchmarkDistributedApply applies the 100-build workload (null builds
+// that sleep 3 seconds) with 4 worker processes at concurrency 2, and the
+// same workspace with one local apply at parallelism 2, in one run. It
+// reports the wall-time ratio (distributed/local) and the scheduling
+// overhead per job: from its insertion in the queue to its worker's start.
+//
+//	go test ./cmd/hybrid -run '^$' -bench DistributedApply -benchtime 1x
+func BenchmarkDistributedApply(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		benchDistributedOnce(b)
+	}
+}
+
+func benchDistributedOnce(b *testing.B) {
+	b.StopTimer()
+	packerBin := requirePacker(b)
+	_, connStr := pgtest.Start(b)
+	bin := hybridBinary(b)
+	root := b.TempDir()
+	spec := distSpec{Builds: 100, Sleep: 3}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(b, ws, spec)
+	env := distEnvWith(connStr, packerBin, filepath.Join(root, "marks"))
+	for i := 1; i <= 4; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("worker%d", i))
+		copyTree(b, ws, dir)
+		startWorker(b, bin, dir, env, fmt.Sprintf("w%d", i), "-concurrency=2")
+	}
+	local := filepath.Join(root, "local")
+	writeDistWorkspace(b, local, spec)
+	localEnv := withoutEnv(distEnvWith("", packerBin, filepath.Join(root, "marks-local")), "HYBRID_PG_CONN_STR")
+
+	b.StartTimer()
+	start := time.Now()
+	out, code := runDist(b, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	dist := time.Since(start)
+	if code != 0 {
+		b.Fatalf("apply -distributed exited %d:\n%s", code, out)
+	}
+	start = time.Now()
+	out, code = runDist(b, bin, local, localEnv, "apply", "-auto-approve", "-parallelism=2")
+	loc := time.Since(start)
+	b.StopTimer()
+	if code != 0 {
+		b.Fatalf("local apply exited %d:\n%s", code, out)
+	}
+	jobs := jobsOf(b, connStr)
+	if len(jobs) != 100 {
+		b.Fatalf("%d jobs, want 100", len(jobs))
+	}
+	sched := schedulingOverheads(b, jobs)
+	var sum time.Duration
+	for _, d := range sched {
+		sum += d
+	}
+	perJob := float64(sum.Microseconds()) / 1000 / float64(len(sched))
+	b.ReportMetric(dist.Seconds(), "s-distributed")
+	b.ReportMetric(loc.Seconds(), "s-local-p2")
+	b.ReportMetric(dist.Seconds()/loc.Seconds(), "ratio")
+	b.ReportMetric(perJob, "ms/job-sched")
+	b.Logf("distributed %s, local (parallelism 2) %s, ratio %.3f; scheduling overhead %.1f ms per job",
+		dist.Round(time.Millisecond), loc.Round(time.Millisecond), dist.Seconds()/loc.Seconds(), perJob)
+}
+
+// schedulingOverheads are, for each job, the time from the moment it could
+// have started (it was enqueued, and a slot of the worker that took it was
+// free) to its start on that worker. A worker of concurrency 2 starts its
+// k-th job when the (k-2)-th of its jobs to finish has finished.
+func schedulingOverheads(t testing.TB, jobs []queue.Job) []time.Duration {
+	t.Helper()
+	byWorker := map[string][]*queue.Output{}
+	created := map[*queue.Output]time.Time{}
+	for _, j := range jobs {
+		if j.Output == nil || j.Output.Started.IsZero() {
+			t.Fatalf("job %d (%s) has no report of its start", j.ID, j.Address)
+		}
+		byWorker[j.Worker] = append(byWorker[j.Worker], j.Output)
+		created[j.Output] = j.CreatedAt
+	}
+	var out []time.Duration
+	for _, outs := range byWorker {
+		sort.Slice(outs, func(a, b int) bool { return outs[a].Started.Before(outs[b].Started) })
+		var finishes []time.Time
+		for _, o := range outs {
+			finishes = append(finishes, o.Finished)
+		}
+		sort.Slice(finishes, func(a, b int) bool { return finishes[a].Before(finishes[b]) })
+		for k, o := range outs {
+			ready := created[o]
+			if k >= 2 && finishes[k-2].After(ready) {
+				ready = finishes[k-2]
+			}
+			out = append(out, o.Started.Sub(ready))
+		}
+	}
+	return out
+}
+
+// auditBuilds makes the database keep a row for every write of a build
+// record (a trigger on hybrid's records table), so that a test can tell a
+// build recorded twice from one recorded once.
+func auditBuilds(t testing.TB, connStr string) {
+	t.Helper()
+	b, err := pg.Open(context.Background(), connStr, "hybrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, err = b.Pool().Exec(context.Background(), `
+CREATE TABLE hybrid.audit (key text, status text, run text, at timestamptz DEFAULT clock_timestamp());
+CREATE FUNCTION hybrid.audit_fn() RETURNS trigger AS $$
+BEGIN
+  IF NEW.kind = 'build' THEN
+    INSERT INTO hybrid.audit (key, status, run) VALUES (NEW.key, NEW.data->>'status', NEW.data->>'packer_run_uuid');
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER audit AFTER INSERT OR UPDATE ON hybrid.records FOR EACH ROW EXECUTE FUNCTION hybrid.audit_fn();`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// auditedWrites counts the writes of each build record, by status.
+func auditedWrites(t testing.TB, connStr string) map[string]map[string]int {
+	t.Helper()
+	b, err := pg.Open(context.Background(), connStr, "hybrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rows, err := b.Pool().Query(context.Background(), "SELECT key, status FROM hybrid.audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var key, status string
+		if err := rows.Scan(&key, &status); err != nil {
+			t.Fatal(err)
+		}
+		if out[key] == nil {
+			out[key] = map[string]int{}
+		}
+		out[key][status]++
+	}
+	return out
+}
+
+// runningOn returns, by worker name, the addresses of the jobs running.
+func runningOn(t testing.TB, connStr string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, j := range jobsOf(t, connStr) {
+		if j.State == "running" {
+			out[j.Worker] = append(out[j.Worker], j.Address)
+		}
+	}
+	return out
+}
+
+// envInt reads a positive count from the environment, def when unset.
+func envInt(t testing.TB, key string, def int) int {
+	t.Helper()
+	s := os.Getenv(key)
+	if s == "" {
+		return def
+	}
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", key, s)
+	}
+	return n
+}
+
+// TestDistributedWorkerKill kills worker processes with SIGKILL while they
+// build (HYBRID_DIST_KILL_TRIALS trials, 20 by default), starting a new
+// worker each time: every killed build's job is rescued and completed by
+// another worker, every build is recorded exactly once as succeeded (an
+// audit trigger counts the writes), and none is lost.
+func TestDistributedWorkerKill(t *testing.T) {
+	requirePacker(t)
+	trials := envInt(t, "HYBRID_DIST_KILL_TRIALS", 20)
+	_, connStr := pgtest.Start(t)
+	bin := hybridBinary(t)
+	root := t.TempDir()
+	// Enough builds that the killing can go on until the trials are done.
+	spec := distSpec{Builds: 24 + 3*trials, Sleep: 5}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(t, ws, spec)
+	marks := filepath.Join(root, "marks")
+	env := distEnv(t, connStr, marks, "HYBRID_WORKER_RESCUE_AFTER=4s")
+	// The schema exists once a command opened the state: plan does.
+	if out, code := runDist(t, bin, ws, env, "plan"); code != 0 {
+		t.Fatalf("plan exited %d:\n%s", code, out)
+	}
+	auditBuilds(t, connStr)
+	var (
+		mu      sync.Mutex
+		workers = map[string]*workerProc{}
+		n       int
+	)
+	spawn := func() {
+		n++
+		name := fmt.Sprintf("w%d", n)
+		dir := filepath.Join(root, name)
+		copyTree(t, ws, dir)
+		workers[name] = startWorker(t, bin, dir, env, name, "-concurrency=2")
+	}
+	for range 4 {
+		spawn()
+	}
+	applyDone := make(chan struct{})
+	var out string
+	var code int
+	go func() {
+		defer close(applyDone)
+		out, code = runDist(t, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	}()
+	killed := 0
+	var victims []string
+	func() {
+		tick := time.NewTicker(2500 * time.Millisecond)
+		defer tick.Stop()
+		for killed < trials {
+			select {
+			case <-applyDone:
+				return
+			case <-tick.C:
+			}
+			for name, addrs := range runningOn(t, connStr) {
+				mu.Lock()
+				w := workers[name]
+				mu.Unlock()
+				if w == nil || len(addrs) == 0 {
+					continue
+				}
+				w.kill9()
+				killed++
+				victims = append(victims, fmt.Sprintf("%s (building %s)", name, strings.Join(addrs, ", ")))
+				mu.Lock()
+				delete(workers, name)
+				spawn()
+				mu.Unlock()
+				break
+			}
+		}
+	}()
+	<-applyDone
+	t.Logf("%d workers killed mid-build: %s", killed, strings.Join(victims, "; "))
+	if killed < trials {
+		t.Errorf("only %d of %d kills landed before the apply ended", killed, trials)
+	}
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("Apply complete! %d built", spec.Builds)) {
+		t.Fatalf("apply -distributed exited %d:\n%s", code, out)
+	}
+	st := readPGState(t, connStr)
+	writes := auditedWrites(t, connStr)
+	for i := 1; i <= spec.Builds; i++ {
+		addr := fmt.Sprintf("build.prod.linux-sleep-%03d", i)
+		rec := st.Builds[addr]
+		if rec == nil || rec.Status != state.StatusSucceeded || rec.Fingerprint == "" {
+			t.Errorf("%s is not recorded as built: %+v", addr, rec)
+		}
+		if w := writes[addr]; len(w) != 1 || w["succeeded"] != 1 {
+			t.Errorf("%s was written %v, want once, as succeeded", addr, w)
+		}
+	}
+	rescued := 0
+	for _, j := range jobsOf(t, connStr) {
+		if j.State != "completed" {
+			t.Errorf("job %d (%s) ended %s", j.ID, j.Address, j.State)
+		}
+		if j.Attempt > 1 {
+			rescued++
+		}
+	}
+	t.Logf("%d jobs were rescued and completed by another worker", rescued)
+	if rescued < killed {
+		t.Errorf("%d jobs rescued for %d kills mid-build", rescued, killed)
+	}
+	if out, code := runDist(t, bin, ws, env, "plan", "-detailed-exitcode"); code != 0 {
+		t.Errorf("plan after the apply exited %d:\n%s", code, out)
+	}
+}
+
+// TestDistributedCoordinatorKill kills the coordinator with SIGKILL while
+// workers build: its state lock goes with its database session, workers
+// interrupt what they run and start nothing new, and a new apply
+// -distributed builds only what was not recorded.
+func TestDistributedCoordinatorKill(t *testing.T) {
+	requirePacker(t)
+	_, connStr := pgtest.Start(t)
+	bin := hybridBinary(t)
+	root := t.TempDir()
+	spec := distSpec{Builds: 16, Sleep: 4}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(t, ws, spec)
+	marks := filepath.Join(root, "marks")
+	env := distEnv(t, connStr, marks, "HYBRID_WORKER_RESCUE_AFTER=4s")
+	for i := 1; i <= 2; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("worker%d", i))
+		copyTree(t, ws, dir)
+		startWorker(t, bin, dir, env, fmt.Sprintf("w%d", i), "-concurrency=2")
+	}
+	cmd := exec.Command(bin, "apply", "-distributed", "-auto-approve")
+	cmd.Dir, cmd.Env = ws, env
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once a few builds are recorded and others run.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no build recorded in time:\n%s", buf.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+		if n := len(readPGState(t, connStr).Builds); n >= 4 && len(runningOn(t, connStr)) > 0 {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	killedAt := time.Now()
+	// The workers notice within a heartbeat; then nothing runs.
+	time.Sleep(8 * time.Second)
+	if r := runningOn(t, connStr); len(r) > 0 {
+		t.Errorf("jobs still running 8s after the coordinator died: %v", r)
+	}
+	for name, starts := range readStarts(t, marks) {
+		for _, s := range starts {
+			if s.After(killedAt.Add(5 * time.Second)) {
+				t.Errorf("%s started %s after the coordinator died", name, s.Sub(killedAt))
+			}
+		}
+	}
+	st := readPGState(t, connStr)
+	done := 0
+	for _, b := range st.Builds {
+		if b.Status == state.StatusSucceeded {
+			done++
+		}
+	}
+	t.Logf("%d of %d builds recorded when the coordinator was killed", done, spec.Builds)
+	out, code := runDist(t, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("Apply complete! %d built, 0 rendered", spec.Builds-done)) {
+		t.Fatalf("second apply -distributed exited %d, want %d built:\n%s", code, spec.Builds-done, out)
+	}
+	st = readPGState(t, connStr)
+	for addr, b := range st.Builds {
+		if b.Status != state.StatusSucceeded {
+			t.Errorf("%s: %s", addr, b.Status)
+		}
+	}
+	if len(st.Builds) != spec.Builds {
+		t.Errorf("%d builds recorded, want %d", len(st.Builds), spec.Builds)
 	}
 }
