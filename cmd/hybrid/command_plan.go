@@ -195,6 +195,9 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 
 // planRequest is what makePlan needs from plan's and apply's options.
 type planRequest struct {
+	// KeepCaches leaves the plan caches on disk as they are (a worker
+	// plans many times from one loaded workspace).
+	KeepCaches  bool
 	Inputs      config.Inputs
 	Targets     []string
 	Envs        []string
@@ -303,6 +306,9 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	diags = append(diags, d...)
 	if p != nil {
 		p.WithoutLock = req.NoLock
+	}
+	if req.KeepCaches {
+		return p, diags
 	}
 	if err := ws.SaveCaches(); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the plan caches",

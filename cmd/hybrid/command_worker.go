@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,6 +204,83 @@ type workerBuilder struct {
 	// packer is the packer binary checked against the lockfile with the
 	// given digest.
 	packerFor, packerBin, packerVersion string
+	// cur is the workspace as last loaded, reused while its files are
+	// unchanged.
+	cur *loadedWS
+}
+
+// loadedWS is a loaded workspace shared by the jobs that use it.
+type loadedWS struct {
+	ws *plan.Workspace
+	// key identifies the files it was loaded from (workspaceKey).
+	key   string
+	users int
+	stale bool
+}
+
+// workspaceKey identifies what a loaded workspace was read from: hybrid.hcl,
+// the lockfile, the HYBRID_VAR_ values, and the size and modification time
+// of every file in the template directories ws read (nil: none known yet).
+// A job reloads the workspace when it changed; the files a build reads are
+// digested again by every plan whatever this key says.
+func workspaceKey(ws *plan.Workspace) string {
+	h := sha256.New()
+	for _, name := range []string{"hybrid.hcl", lock.DefaultFilename} {
+		b, _ := os.ReadFile(name)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
+		h.Write(b)
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "HYBRID_VAR_") {
+			fmt.Fprintf(h, "%s\x00", kv)
+		}
+	}
+	if ws != nil {
+		for _, dir := range sortedTemplateDirs(ws) {
+			entries, _ := os.ReadDir(filepath.Join(ws.Config.Dir, filepath.FromSlash(dir)))
+			for _, e := range entries {
+				if fi, err := e.Info(); err == nil {
+					fmt.Fprintf(h, "%s/%s\x00%d\x00%d\x00", dir, e.Name(), fi.Size(), fi.ModTime().UnixNano())
+				}
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// acquire returns the loaded workspace, loading it again when its files
+// changed. w.mu must be held. Call release when done with it.
+func (w *workerBuilder) acquire() (*loadedWS, hcl.Diagnostics) {
+	if w.cur != nil && workspaceKey(w.cur.ws) == w.cur.key {
+		w.cur.users++
+		return w.cur, nil
+	}
+	if old := w.cur; old != nil {
+		old.stale = true
+		if old.users == 0 {
+			old.ws.Close()
+		}
+		w.cur = nil
+	}
+	ws, diags := plan.LoadWorkspaceWith(".", config.Inputs{Environ: os.Environ()}, plan.LoadOptions{Caches: true})
+	if diags.HasErrors() {
+		if ws != nil {
+			ws.Close()
+		}
+		return nil, diags
+	}
+	w.cur = &loadedWS{ws: ws, key: workspaceKey(ws), users: 1}
+	return w.cur, diags
+}
+
+// release ends a job's use of a loaded workspace.
+func (w *workerBuilder) release(l *loadedWS) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l.users--
+	if l.stale && l.users == 0 {
+		l.ws.Close()
+	}
 }
 
 // Build runs one build job.
@@ -213,7 +292,7 @@ func (w *workerBuilder) Build(ctx, hard context.Context, job queue.BuildJob) que
 	if prep == nil {
 		return out
 	}
-	defer prep.ws.Close()
+	defer w.release(prep.loaded)
 	// Loading and planning took a moment: the apply may have ended.
 	if err := job.CheckLock(ctx); err != nil {
 		return queue.Output{Outcome: string(apply.Cancelled), Error: err.Error()}
@@ -241,6 +320,7 @@ func (w *workerBuilder) Build(ctx, hard context.Context, job queue.BuildJob) que
 
 // prepared is a job ready to build.
 type prepared struct {
+	loaded       *loadedWS
 	ws           *plan.Workspace
 	plan         *plan.Plan
 	st           *state.State
@@ -258,17 +338,19 @@ func (w *workerBuilder) prepare(ctx context.Context, job queue.BuildJob) (*prepa
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ws, diags := plan.LoadWorkspaceWith(".", config.Inputs{Environ: os.Environ()}, plan.LoadOptions{Caches: true})
+	first := w.cur == nil
+	loaded, diags := w.acquire()
 	if diags.HasErrors() {
-		if ws != nil {
-			ws.Close()
-		}
 		return fail("this worker's checkout of the workspace does not load: %s", diagText(diags))
 	}
+	ws := loaded.ws
 	ok := false
 	defer func() {
 		if !ok {
-			ws.Close()
+			loaded.users--
+			if loaded.stale && loaded.users == 0 {
+				ws.Close()
+			}
 		}
 	}()
 	var b *plan.Build
@@ -311,7 +393,7 @@ func (w *workerBuilder) prepare(ctx context.Context, job queue.BuildJob) (*prepa
 	if st.Lineage != job.Args.Lineage {
 		return fail("the state has lineage %s, not %s as the coordinator's", st.Lineage, job.Args.Lineage)
 	}
-	p, d := planWorkspace(ctx, ws, st, planRequest{Targets: []string{job.Args.Address}})
+	p, d := planWorkspace(ctx, ws, st, planRequest{Targets: []string{job.Args.Address}, KeepCaches: !first})
 	if d.HasErrors() {
 		return fail("plan %s on this worker: %s", job.Args.Address, diagText(d))
 	}
@@ -338,7 +420,7 @@ func (w *workerBuilder) prepare(ctx context.Context, job queue.BuildJob) (*prepa
 		w.packerFor, w.packerBin, w.packerVersion = digest, bin, version
 	}
 	ok = true
-	return &prepared{ws: ws, plan: p, st: st, lf: lf, bin: w.packerBin, version: w.packerVersion, git: git}, queue.Output{}
+	return &prepared{loaded: loaded, ws: ws, plan: p, st: st, lf: lf, bin: w.packerBin, version: w.packerVersion, git: git}, queue.Output{}
 }
 
 func lockDigestOf(ws *plan.Workspace) string {

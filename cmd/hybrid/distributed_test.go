@@ -826,3 +826,58 @@ func TestDistributedCoordinatorKill(t *testing.T) {
 		t.Errorf("%d builds recorded, want %d", len(st.Builds), spec.Builds)
 	}
 }
+
+// TestDistributedWorkerStop stops a worker with SIGTERM while it builds:
+// it takes no new job, its build is interrupted when the grace period
+// ends, and the job goes back to the queue, where another worker builds it.
+func TestDistributedWorkerStop(t *testing.T) {
+	requirePacker(t)
+	_, connStr := pgtest.Start(t)
+	bin := hybridBinary(t)
+	root := t.TempDir()
+	spec := distSpec{Builds: 1, Sleep: 20}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(t, ws, spec)
+	env := distEnv(t, connStr, filepath.Join(root, "marks"))
+	dir1 := filepath.Join(root, "worker1")
+	copyTree(t, ws, dir1)
+	w1 := startWorker(t, bin, dir1, env, "w1", "-grace=2s")
+	applyDone := make(chan struct{})
+	var out string
+	var code int
+	go func() {
+		defer close(applyDone)
+		out, code = runDist(t, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for len(runningOn(t, connStr)["w1"]) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("w1 did not start the build:\n%s", w1.output())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	w1.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w1.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("w1 did not stop 30s after SIGTERM:\n%s", w1.output())
+	}
+	if c := w1.cmd.ProcessState.ExitCode(); c != 0 {
+		t.Errorf("w1 exited %d:\n%s", c, w1.output())
+	}
+	dir2 := filepath.Join(root, "worker2")
+	copyTree(t, ws, dir2)
+	startWorker(t, bin, dir2, env, "w2")
+	<-applyDone
+	if code != 0 || !strings.Contains(out, "Apply complete! 1 built") {
+		t.Fatalf("apply -distributed exited %d:\n%s", code, out)
+	}
+	jobs := jobsOf(t, connStr)
+	if len(jobs) != 1 || jobs[0].Worker != "w2" || jobs[0].Attempt != 2 || jobs[0].State != "completed" {
+		t.Errorf("jobs: %+v, want one completed by w2 at its second attempt", jobs)
+	}
+	if !strings.Contains(w1.output(), "grace period over") {
+		t.Errorf("w1 did not say it interrupted its build:\n%s", w1.output())
+	}
+}
