@@ -182,6 +182,12 @@ func (c *workerCommand) run(ctx, hard context.Context, a *workerArgs, v *view) i
 		return 1
 	}
 	b := &workerBuilder{log: log}
+	// Load the workspace now: a checkout that does not load is reported
+	// before any job is taken, and the first job starts warm.
+	if diags := b.warm(); diags.HasErrors() {
+		v.diagnostics(nil, diags)
+		return 1
+	}
 	err = q.RunWorker(ctx, hard, queue.WorkerOptions{
 		Name: a.Name, Queues: a.Queues, Concurrency: a.Concurrency,
 		RescueAfter: a.RescueAfter, Grace: a.Grace,
@@ -271,6 +277,18 @@ func (w *workerBuilder) acquire() (*loadedWS, hcl.Diagnostics) {
 	}
 	w.cur = &loadedWS{ws: ws, key: workspaceKey(ws), users: 1}
 	return w.cur, diags
+}
+
+// warm loads the workspace and saves its plan caches.
+func (w *workerBuilder) warm() hcl.Diagnostics {
+	w.mu.Lock()
+	l, diags := w.acquire()
+	w.mu.Unlock()
+	if l != nil {
+		l.ws.SaveCaches()
+		w.release(l)
+	}
+	return diags
 }
 
 // release ends a job's use of a loaded workspace.
