@@ -240,7 +240,11 @@ func (r *Remote) Build(ctx, hard context.Context, c *plan.Change, started func(w
 		}
 		if row.State == rivertype.JobStateRunning && row.Attempt > attempt {
 			if attempt > 0 {
-				output(fmt.Sprintf("attempt %d of job %d on worker %s", row.Attempt, row.ID, lastWorker(row)))
+				why := ""
+				if n := len(row.Errors); n > 0 && row.Attempt > reported {
+					why = fmt.Sprintf(" (attempt %d: %s)", row.Errors[n-1].Attempt, row.Errors[n-1].Error)
+				}
+				output(fmt.Sprintf("attempt %d of job %d on worker %s%s", row.Attempt, row.ID, lastWorker(row), why))
 			}
 			attempt = row.Attempt
 			if !startedAny {

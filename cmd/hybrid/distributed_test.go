@@ -881,3 +881,107 @@ func TestDistributedWorkerStop(t *testing.T) {
 		t.Errorf("w1 did not say it interrupted its build:\n%s", w1.output())
 	}
 }
+
+// TestDistributedRetries: a build of an image with retries = 1 that fails
+// once is run again and succeeds; the apply succeeds.
+func TestDistributedRetries(t *testing.T) {
+	requirePacker(t)
+	_, connStr := pgtest.Start(t)
+	bin := hybridBinary(t)
+	root := t.TempDir()
+	spec := distSpec{Builds: 0, Extra: `
+image "flaky" {
+  template = "templates/flaky"
+  build    = "null.linux-flaky"
+  retries  = 1
+}
+`, ExtraTemplates: map[string]string{"templates/flaky/flaky.pkr.hcl": `
+source "null" "linux-flaky" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.linux-flaky"]
+  provisioner "shell-local" {
+    inline = ["if [ -e \"$HYBRID_TEST_MARKS.once\" ]; then exit 0; fi", "touch \"$HYBRID_TEST_MARKS.once\"", "exit 1"]
+  }
+}
+`}}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(t, ws, spec)
+	os.Remove(filepath.Join(ws, "templates", "linux", "sleep.pkr.hcl"))
+	env := distEnv(t, connStr, filepath.Join(root, "marks"))
+	dir := filepath.Join(root, "worker")
+	copyTree(t, ws, dir)
+	startWorker(t, bin, dir, env, "w1")
+	out, code := runDist(t, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	if code != 0 || !strings.Contains(out, "Apply complete! 1 built") || !strings.Contains(out, "attempt 2 of job 1 on worker w1 (attempt 1: build failed: packer exited with status 1") {
+		t.Fatalf("apply -distributed exited %d:\n%s", code, out)
+	}
+	jobs := jobsOf(t, connStr)
+	if len(jobs) != 1 || jobs[0].Attempt != 2 || jobs[0].State != "completed" {
+		t.Errorf("jobs: %+v, want one completed at its second attempt", jobs)
+	}
+}
+
+// TestDistributedInterrupt interrupts the coordinator (SIGINT) while one
+// build runs and others wait in the queue: the waiting jobs are withdrawn,
+// the running build is asked to stop and does, and apply exits 1 naming
+// them cancelled. The worker stays up.
+func TestDistributedInterrupt(t *testing.T) {
+	requirePacker(t)
+	_, connStr := pgtest.Start(t)
+	bin := hybridBinary(t)
+	root := t.TempDir()
+	spec := distSpec{Builds: 4, Sleep: 30}
+	ws := filepath.Join(root, "coordinator")
+	writeDistWorkspace(t, ws, spec)
+	env := distEnv(t, connStr, filepath.Join(root, "marks"))
+	dir := filepath.Join(root, "worker")
+	copyTree(t, ws, dir)
+	w := startWorker(t, bin, dir, env, "w1")
+	cmd := exec.Command(bin, "apply", "-distributed", "-auto-approve")
+	cmd.Dir, cmd.Env = ws, env
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: &sync.Mutex{}, w: &buf}, nil
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(runningOn(t, connStr)["w1"]) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no build started")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	took := time.Since(start)
+	out := buf.String()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("apply -distributed after an interrupt: %v\n%s", err, out)
+	}
+	if took > 20*time.Second {
+		t.Errorf("apply took %s to stop after the interrupt", took)
+	}
+	if !strings.Contains(out, "cancelled") {
+		t.Errorf("output names nothing cancelled:\n%s", out)
+	}
+	for _, j := range jobsOf(t, connStr) {
+		if j.State != "cancelled" {
+			t.Errorf("job %d (%s) is %s, want cancelled", j.ID, j.Address, j.State)
+		}
+	}
+	select {
+	case <-w.done:
+		t.Errorf("the worker exited:\n%s", w.output())
+	default:
+	}
+	if n := len(readMarks(t, filepath.Join(root, "marks"))); n != 0 {
+		t.Errorf("%d builds ran to their end", n)
+	}
+}
