@@ -65,6 +65,10 @@ type WorkerOptions struct {
 	// Grace is how long running builds may go on after a stop is asked
 	// before they are interrupted.
 	Grace time.Duration
+	// IdleExit, when positive, stops the worker once no build job of its
+	// queues has waited or run for that long (a CI job matrix of workers
+	// ends with the apply).
+	IdleExit time.Duration
 	// State is the pg state backend of the workspace.
 	State   *pg.Backend
 	Builder Builder
@@ -133,6 +137,12 @@ func (q *Queue) RunWorker(ctx, hard context.Context, opts WorkerOptions) error {
 		return fmt.Errorf("start the worker: %w", err)
 	}
 	opts.Log.Info("worker started", "name", opts.Name, "queues", strings.Join(opts.Queues, ","), "concurrency", opts.Concurrency)
+	if opts.IdleExit > 0 {
+		var idle context.CancelFunc
+		ctx, idle = context.WithCancel(ctx)
+		defer idle()
+		go q.exitWhenIdle(ctx, idle, opts)
+	}
 	<-ctx.Done()
 	opts.Log.Info("worker stopping: taking no new jobs", "grace", opts.Grace.String())
 	stopped := make(chan error, 1)
@@ -149,6 +159,38 @@ func (q *Queue) RunWorker(ctx, hard context.Context, opts WorkerOptions) error {
 		stopBuilds(errWorkerStopping)
 	}
 	return <-stopped
+}
+
+// exitWhenIdle calls stop once no build job of the worker's queues has
+// been waiting or running for opts.IdleExit.
+func (q *Queue) exitWhenIdle(ctx context.Context, stop context.CancelFunc, opts WorkerOptions) {
+	every := min(opts.IdleExit/4, 5*time.Second)
+	t := time.NewTicker(max(every, 100*time.Millisecond))
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var busy bool
+		err := q.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgx.Identifier{q.schema, "river_job"}.Sanitize()+
+			" WHERE kind = $1 AND queue = ANY($2) AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))",
+			BuildKind, opts.Queues).Scan(&busy)
+		if err != nil {
+			continue
+		}
+		if busy {
+			last = time.Now()
+			continue
+		}
+		if time.Since(last) >= opts.IdleExit {
+			opts.Log.Info("no build job for a while: stopping", "idle", opts.IdleExit.String())
+			stop()
+			return
+		}
+	}
 }
 
 // retrySoon retries a job a second after an attempt failed or was

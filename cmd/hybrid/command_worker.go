@@ -34,6 +34,7 @@ type workerArgs struct {
 	Grace       time.Duration
 	RescueAfter time.Duration
 	Name        string
+	IdleExit    time.Duration
 }
 
 func (c *workerCommand) Synopsis() string { return "Run the builds of distributed applies" }
@@ -78,6 +79,9 @@ Options:
                        2m; HYBRID_WORKER_RESCUE_AFTER sets the default).
   -name=NAME           The worker's name in the queue (default host-pid);
                        unique among running workers.
+  -idle-exit=DUR       Exit (0) once no build job of its queues has waited
+                       or run for DUR: for workers started as CI jobs
+                       beside the apply. Default: run until stopped.
 `)
 }
 
@@ -96,6 +100,7 @@ func parseWorkerArgs(args []string, getenv func(string) string) (*workerArgs, hc
 	fs.DurationVar(&a.Grace, "grace", a.Grace, "")
 	fs.DurationVar(&a.RescueAfter, "rescue-after", a.RescueAfter, "")
 	fs.StringVar(&a.Name, "name", "", "")
+	fs.DurationVar(&a.IdleExit, "idle-exit", 0, "")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("worker", err)
 	}
@@ -104,6 +109,9 @@ func parseWorkerArgs(args []string, getenv func(string) string) (*workerArgs, hc
 	}
 	if a.Concurrency < 1 || a.Concurrency > 256 {
 		return nil, flagError("worker", errors.New("-concurrency must be between 1 and 256"))
+	}
+	if a.IdleExit < 0 {
+		return nil, flagError("worker", errors.New("-idle-exit must not be negative"))
 	}
 	if a.Grace < 0 {
 		return nil, flagError("worker", errors.New("-grace must not be negative"))
@@ -190,7 +198,7 @@ func (c *workerCommand) run(ctx, hard context.Context, a *workerArgs, v *view) i
 	}
 	err = q.RunWorker(ctx, hard, queue.WorkerOptions{
 		Name: a.Name, Queues: a.Queues, Concurrency: a.Concurrency,
-		RescueAfter: a.RescueAfter, Grace: a.Grace,
+		RescueAfter: a.RescueAfter, Grace: a.Grace, IdleExit: a.IdleExit,
 		State: backend, Builder: b, Log: log,
 	})
 	if err != nil {
