@@ -883,7 +883,8 @@ func TestDistributedWorkerStop(t *testing.T) {
 }
 
 // TestDistributedRetries: a build of an image with retries = 1 that fails
-// once is run again and succeeds; the apply succeeds.
+// once is run again and succeeds; the apply succeeds. The worker, started
+// with -idle-exit, then ends by itself.
 func TestDistributedRetries(t *testing.T) {
 	requirePacker(t)
 	_, connStr := pgtest.Start(t)
@@ -913,8 +914,17 @@ build {
 	env := distEnv(t, connStr, filepath.Join(root, "marks"))
 	dir := filepath.Join(root, "worker")
 	copyTree(t, ws, dir)
-	startWorker(t, bin, dir, env, "w1")
+	w := startWorker(t, bin, dir, env, "w1", "-idle-exit=3s")
 	out, code := runDist(t, bin, ws, env, "apply", "-distributed", "-auto-approve")
+	// -idle-exit: the worker ends once the queue stays empty.
+	select {
+	case <-w.done:
+		if c := w.cmd.ProcessState.ExitCode(); c != 0 {
+			t.Errorf("the worker exited %d", c)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("the worker started with -idle-exit=3s still runs 30s after the apply")
+	}
 	if code != 0 || !strings.Contains(out, "Apply complete! 1 built") || !strings.Contains(out, "attempt 2 of job 1 on worker w1 (attempt 1: build failed: packer exited with status 1") {
 		t.Fatalf("apply -distributed exited %d:\n%s", code, out)
 	}
