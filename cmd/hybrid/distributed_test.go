@@ -276,6 +276,11 @@ func TestDistributedApply(t *testing.T) {
 	writeDistWorkspace(t, ws, spec)
 	marks := filepath.Join(root, "marks")
 	env := distEnv(t, connStr, marks)
+	// The schema exists once a command opened the state: plan does.
+	if out, code := runDist(t, bin, ws, env, "plan"); code != 2 && code != 0 {
+		t.Fatalf("plan exited %d:\n%s", code, out)
+	}
+	auditBuilds(t, connStr)
 	for i := 1; i <= 4; i++ {
 		dir := filepath.Join(root, fmt.Sprintf("worker%d", i))
 		copyTree(t, ws, dir)
@@ -302,6 +307,11 @@ func TestDistributedApply(t *testing.T) {
 	st := readPGState(t, connStr)
 	if len(st.Builds) != 100 {
 		t.Fatalf("%d builds recorded, want 100", len(st.Builds))
+	}
+	for addr, w := range auditedWrites(t, connStr) {
+		if len(w) != 1 || w["succeeded"] != 1 {
+			t.Errorf("%s was written %v, want once, as succeeded", addr, w)
+		}
 	}
 	for _, j := range jobsOf(t, connStr) {
 		if j.State != "completed" || j.Attempt != 1 {
