@@ -22,9 +22,10 @@ import (
 type queueCommand struct{ s streams }
 
 type queueArgs struct {
-	All   bool
-	JSON  bool
-	Limit int
+	All     bool
+	JSON    bool
+	Limit   int
+	NoColor bool
 }
 
 func (c *queueCommand) Synopsis() string { return "List the build jobs of distributed applies" }
@@ -43,6 +44,7 @@ Options:
   -all                 Also list the jobs that completed.
   -json                Print the jobs as a JSON array.
   -limit=N             List at most N jobs (default 1000).
+  -no-color            Do not colour the output.
 `)
 }
 
@@ -52,6 +54,7 @@ func parseQueueArgs(args []string) (*queueArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.All, "all", false, "")
 	fs.BoolVar(&a.JSON, "json", false, "")
 	fs.IntVar(&a.Limit, "limit", a.Limit, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("queue", err)
 	}
@@ -66,7 +69,7 @@ func parseQueueArgs(args []string) (*queueArgs, hcl.Diagnostics) {
 
 func (c *queueCommand) Run(args []string) int {
 	a, diags := parseQueueArgs(args)
-	v := newView(c.s, false)
+	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1

@@ -35,6 +35,7 @@ type workerArgs struct {
 	RescueAfter time.Duration
 	Name        string
 	IdleExit    time.Duration
+	NoColor     bool
 }
 
 func (c *workerCommand) Synopsis() string { return "Run the builds of distributed applies" }
@@ -82,6 +83,7 @@ Options:
   -idle-exit=DUR       Exit (0) once no build job of its queues has waited
                        or run for DUR: for workers started as CI jobs
                        beside the apply. Default: run until stopped.
+  -no-color            Do not colour the output.
 `)
 }
 
@@ -101,6 +103,7 @@ func parseWorkerArgs(args []string, getenv func(string) string) (*workerArgs, hc
 	fs.DurationVar(&a.RescueAfter, "rescue-after", a.RescueAfter, "")
 	fs.StringVar(&a.Name, "name", "", "")
 	fs.DurationVar(&a.IdleExit, "idle-exit", 0, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("worker", err)
 	}
@@ -147,7 +150,7 @@ func validWorkerName(s string) bool {
 
 func (c *workerCommand) Run(args []string) int {
 	a, diags := parseWorkerArgs(args, os.Getenv)
-	v := newView(c.s, false)
+	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
