@@ -141,6 +141,11 @@ type Options struct {
 	StopGrace time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Remote, when set, runs the builds elsewhere (hybrid workers of a
+	// distributed apply): each build node the walk reaches is handed to
+	// it, outside the Parallelism bound (the workers' concurrency bounds
+	// builds), while source syncs, renders and forgets run here.
+	Remote Remote
 }
 
 // Children records the processes apply starts, while they run. The state's
@@ -370,7 +375,9 @@ func (a *applier) preflight(ctx context.Context) error {
 			continue
 		}
 		b := a.builds[c.Address]
-		if b == nil {
+		if b == nil || a.opts.Remote != nil {
+			// A remote build's checkouts are the worker's: it syncs
+			// them to the locked commits itself.
 			continue
 		}
 		var unsynced []string
@@ -450,6 +457,9 @@ func (a *applier) node(ctx context.Context, c *plan.Change) NodeResult {
 	if c.Action == plan.NoOp {
 		nr.Outcome = Unchanged
 		return nr
+	}
+	if a.opts.Remote != nil && c.Type == plan.TypeBuild && c.Action != plan.Delete {
+		return a.remote(ctx, c)
 	}
 	select {
 	case a.sem <- struct{}{}:

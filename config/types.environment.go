@@ -52,6 +52,10 @@ type Environment struct {
 	Values      map[string]cty.Value
 	Ranges      map[string]hcl.Range
 	Provisioner string // "" inherits from the parent, then the default
+	// Queue is the job queue of the environment's builds in a
+	// distributed apply, "" for its parent's, then "default"; an image's
+	// own queue wins.
+	Queue string
 
 	DeclRange        hcl.Range
 	NameRange        hcl.Range
@@ -66,6 +70,7 @@ type rawEnvironment struct {
 	VarFiles    hcl.Expression `hcl:"var_files,optional"`
 	Values      hcl.Expression `hcl:"values,optional"`
 	Provisioner hcl.Expression `hcl:"provisioner,optional"`
+	Queue       hcl.Expression `hcl:"queue,optional"`
 	DefRange    hcl.Range      `hcl:",def_range"`
 }
 
@@ -86,6 +91,8 @@ func decodeEnvironment(raw *rawEnvironment, ctx *hcl.EvalContext) (*Environment,
 	if e.Provisioner != "" {
 		diags = append(diags, checkStack(e.Provisioner, raw.Provisioner.Range())...)
 	}
+	e.Queue, d = evalQueue(raw.Queue, ctx)
+	diags = append(diags, d...)
 	return e, diags
 }
 

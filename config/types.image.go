@@ -53,6 +53,14 @@ type Image struct {
 	// build_timeout, else the hybrid block's, else 0, no limit. Apply
 	// interrupts a build that runs longer.
 	BuildTimeout time.Duration
+	// Queue is the job queue a distributed apply puts the image's builds
+	// on, so that only workers started with -queue=NAME take them: its
+	// own queue, else its environment's (EnvQueue), else "default".
+	Queue string
+	// Retries is how many times a distributed apply runs a failed build
+	// of the image again (packer failures are usually real: 0 by
+	// default).
+	Retries int
 
 	// DeclRange and NameRange are the block's, shared by every instance of
 	// a block with for_each; ForEachRange is its for_each expression.
@@ -93,6 +101,8 @@ type rawImage struct {
 	Inputs       hcl.Expression `hcl:"inputs,optional"`
 	Naming       hcl.Expression `hcl:"naming,optional"`
 	BuildTimeout hcl.Expression `hcl:"build_timeout,optional"`
+	Queue        hcl.Expression `hcl:"queue,optional"`
+	Retries      hcl.Expression `hcl:"retries,optional"`
 	ForEach      *hcl.Attribute `hcl:"for_each,optional"`
 	DefRange     hcl.Range      `hcl:",def_range"`
 }
@@ -103,7 +113,7 @@ func (r *rawImage) exprs() []hcl.Expression {
 	return []hcl.Expression{
 		r.Description, r.Template, r.Build, r.OS, r.Platform, r.WorkingDir,
 		r.VarFiles, r.VarGroups, r.Values, r.Provisioner, r.Environments,
-		r.DependsOn, r.Inputs, r.Naming, r.BuildTimeout,
+		r.DependsOn, r.Inputs, r.Naming, r.BuildTimeout, r.Queue, r.Retries,
 	}
 }
 
@@ -225,6 +235,24 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Sett
 		img.BuildTimeout, d = evalDuration(raw.BuildTimeout, ctx, "build_timeout")
 		diags = append(diags, d...)
 		img.BuildTimeoutRange = raw.BuildTimeout.Range()
+	}
+
+	img.Queue, d = evalQueue(raw.Queue, ctx)
+	diags = append(diags, d...)
+	if !isNull(raw.Retries) {
+		v, d := raw.Retries.Value(ctx)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			if err := decodeInt(v, &img.Retries); err != nil || img.Retries < 0 || img.Retries > 10 {
+				img.Retries = 0
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid retries",
+					Detail:   "retries is how many times a distributed apply runs a failed build of the image again: a whole number from 0 to 10.",
+					Subject:  raw.Retries.Range().Ptr(),
+				})
+			}
+		}
 	}
 
 	img.Naming, d = evalString(raw.Naming, ctx, "naming", NamingStrict)

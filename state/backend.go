@@ -178,3 +178,17 @@ func (e *WriteConflictError) Error() string {
 	}
 	return fmt.Sprintf("%s is at serial %d, newer than %d: it was written since that state was read, and replacing it would lose those writes", e.Where, e.StoredSerial, e.Serial)
 }
+
+// SerialError is a Commit refused because the stored serial is not the one
+// the change was made against: another client committed since. A Manager
+// shared with other writers (Manager.SetShared) reads the state again and
+// retries; any other caller reports it.
+type SerialError struct {
+	// Stored is the serial in the store; Read the one the change was made
+	// against.
+	Stored, Read uint64
+	// Msg is the backend's message.
+	Msg string
+}
+
+func (e *SerialError) Error() string { return e.Msg }

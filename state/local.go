@@ -297,7 +297,8 @@ func (l *Local) Commit(ctx context.Context, lineage string, serial uint64, c *Ch
 		return 0, fmt.Errorf("refusing to commit to %s: it holds the state with lineage %s, and this change was made for lineage %s; they are different states", l.path, k.lineage, lineage)
 	}
 	if k.serial != serial {
-		return 0, fmt.Errorf("refusing to commit to %s: the stored state is at serial %d, and this change was made against serial %d (someone else wrote the state since it was read); read it again and retry under the state lock", l.path, k.serial, serial)
+		return 0, &SerialError{Stored: k.serial, Read: serial,
+			Msg: fmt.Sprintf("refusing to commit to %s: the stored state is at serial %d, and this change was made against serial %d (someone else wrote the state since it was read); read it again and retry under the state lock", l.path, k.serial, serial)}
 	}
 	if lockErr != nil {
 		return 0, fmt.Errorf("refusing to commit to %s: %w", l.path, lockErr)

@@ -22,6 +22,9 @@ import (
 // as it uses a Manager.
 type Manager struct {
 	backend Backend
+	// shared is set when other clients commit to the same state under
+	// the same lock (the workers of a distributed apply).
+	shared bool
 
 	mu    sync.Mutex
 	state *State
@@ -49,8 +52,15 @@ func NewManagerFor(b Backend, s *State) *Manager {
 }
 
 func newManager(b Backend, s *State) *Manager {
+	m := &Manager{backend: b}
+	m.reset(s)
+	return m
+}
+
+// reset makes s the managed state. m.mu must be held (or m be new).
+func (m *Manager) reset(s *State) {
 	s.normalizeMaps()
-	m := &Manager{backend: b, state: s, refs: map[string]int{}, orphans: map[string]bool{}}
+	m.state, m.refs, m.orphans = s, map[string]int{}, map[string]bool{}
 	for _, b := range s.Builds {
 		if b != nil {
 			for _, d := range b.Inputs {
@@ -63,7 +73,36 @@ func newManager(b Backend, s *State) *Manager {
 			m.orphans[d] = true
 		}
 	}
-	return m
+}
+
+// SetShared tells the manager that other clients commit to the same state
+// while it is used (the workers of a distributed apply, each under the
+// coordinator's lock). A commit refused because the stored serial moved
+// (a *SerialError) then reads the state again, so the records others
+// committed are kept and counted (no tree a build of theirs reads is
+// pruned), and is retried on top of it.
+func (m *Manager) SetShared(shared bool) {
+	m.mu.Lock()
+	m.shared = shared
+	m.mu.Unlock()
+}
+
+// Refresh reads the state again from the backend, taking in what other
+// clients committed.
+func (m *Manager) Refresh(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reload(ctx)
+}
+
+// reload reads the state again. m.mu must be held.
+func (m *Manager) reload(ctx context.Context) error {
+	s, err := m.backend.Read(ctx)
+	if err != nil {
+		return err
+	}
+	m.reset(s)
+	return nil
 }
 
 // View calls fn with the current state, read-only and without a copy, while
@@ -116,14 +155,32 @@ func (m *Manager) Commit(c *Change) error {
 	if c == nil {
 		return errors.New("commit to the state: no change given")
 	}
-	c = c.DeepCopy()
-	if err := c.Check(); err != nil {
+	orig := c.DeepCopy()
+	if err := orig.Check(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delta, pruned := m.prune(c)
-	serial, err := m.backend.Commit(context.Background(), m.state.Lineage, m.state.Serial, c)
+	var (
+		delta  map[string]int
+		pruned bool
+		serial uint64
+		err    error
+	)
+	for attempt := 0; ; attempt++ {
+		c = orig.DeepCopy()
+		delta, pruned = m.prune(c)
+		serial, err = m.backend.Commit(context.Background(), m.state.Lineage, m.state.Serial, c)
+		var se *SerialError
+		if err != nil && m.shared && errors.As(err, &se) && attempt < maxSharedRetries {
+			// Another client committed: start again from what is stored.
+			if rerr := m.reload(context.Background()); rerr != nil {
+				return &WriteError{Err: rerr}
+			}
+			continue
+		}
+		break
+	}
 	if err != nil {
 		return &WriteError{Err: err}
 	}
@@ -147,6 +204,10 @@ func (m *Manager) Commit(c *Change) error {
 	}
 	return nil
 }
+
+// maxSharedRetries bounds how often a shared Manager reads the state again
+// for one commit: each retry means another client's commit landed first.
+const maxSharedRetries = 100
 
 // prune completes a change to the builds: it deletes the trees no build
 // will refer to once c is applied, and leaves out the trees c puts that

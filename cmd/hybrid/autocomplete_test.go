@@ -58,6 +58,11 @@ func TestAutocompleteFlagsAreAccepted(t *testing.T) {
 		"state push":   func(a []string) hcl.Diagnostics { _, d := parseStatePushArgs(append(a, "FILE")); return d },
 		"validate":     func(a []string) hcl.Diagnostics { _, d := parseValidateArgs(a); return d },
 		"version":      func(a []string) hcl.Diagnostics { _, d := parseVersionArgs(a); return d },
+		"worker": func(a []string) hcl.Diagnostics {
+			_, d := parseWorkerArgs(a, func(string) string { return "" })
+			return d
+		},
+		"queue": func(a []string) hcl.Diagnostics { _, d := parseQueueArgs(a); return d },
 	}
 	for name, factory := range withAutocomplete(commands(streams{})) {
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/sources"
 	"github.com/hybridcore/hybrid/state"
+	"github.com/hybridcore/hybrid/state/pg"
 )
 
 // applyCommand carries out a plan.
@@ -40,6 +41,7 @@ type applyArgs struct {
 	Inputs      config.Inputs
 	LockTimeout time.Duration
 	NoColor     bool
+	Distributed bool
 }
 
 func (c *applyCommand) Synopsis() string { return "Sync, render and build what is out of date" }
@@ -88,6 +90,15 @@ Options:
   -var-file=FILE       Set variables from a file; may be repeated.
   -lock-timeout=DUR    Wait up to DUR for the state lock.
   -no-color            Do not colour the output.
+  -distributed         Run the builds on hybrid workers (hybrid worker)
+                       through the job queue in the pg backend's database:
+                       syncs, renders and the state lock stay here, each
+                       build is enqueued when what it needs is done, and
+                       its progress, summary and exit code are reported
+                       here as for a local apply. -parallelism then bounds
+                       only the syncs and renders. Needs the pg backend,
+                       and takes no -var or -var-file (workers cannot see
+                       them).
 `)
 }
 
@@ -101,6 +112,7 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.JSON, "json", false, "")
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	fs.BoolVar(&a.Distributed, "distributed", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("apply", err)
@@ -117,6 +129,9 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	}
 	if a.PlanFile != "" && (len(a.Targets) > 0 || len(a.Envs) > 0) {
 		return nil, flagError("apply", fmt.Errorf("-target and -env cannot be used with a plan file: the plan already says what to apply"))
+	}
+	if a.Distributed && len(a.Inputs.Args) > 0 {
+		return nil, flagError("apply", fmt.Errorf("-var and -var-file cannot be used with -distributed: the workers plan each build from their own checkout and cannot see them; set the values in hybrid.hcl, or as HYBRID_VAR_name on every machine"))
 	}
 	if a.JSON && !a.AutoApprove && a.PlanFile == "" {
 		return nil, flagError("apply", fmt.Errorf("-json needs -auto-approve or a saved plan: apply cannot ask for approval in a JSON stream"))
@@ -180,9 +195,16 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	if pd != nil && pd.ws != nil {
 		files = pd.ws.Parser.Files()
 	}
-	if !diags.HasErrors() {
+	if !diags.HasErrors() && a.Distributed {
+		if _, ok := pd.backend.(*pg.Backend); !ok {
+			diags = append(diags, errDiag("Distributed apply needs the pg backend", errors.New("the job queue lives in the pg state backend's database, and this workspace uses the local state"),
+				fmt.Sprintf("Add backend \"pg\" to the hybrid block of hybrid.hcl, or set %s", config.PGConnEnv))...)
+		}
+	}
+	if !diags.HasErrors() && !a.Distributed {
 		// Before anything runs: every plugin a build needs is the
-		// binary the lockfile pins.
+		// binary the lockfile pins (on the workers, for a distributed
+		// apply: each checks it before its build).
 		lf, _, _ := readLockfile(pd.ws)
 		diags = append(diags, checkPluginBinaries(lf, planPluginNeeds(pd.ws, p, true))...)
 	}
@@ -229,10 +251,14 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	defer closeLog()
 	logger.Info("apply started", "changes", p.Summary.Total(), "serial", p.Serial)
 	lf, _, _ := readLockfile(ws)
-	bin, version, d := checkPacker(ctx, ws, lf, p)
-	if d.HasErrors() {
-		v.diagnostics(files, d)
-		return 1
+	var bin, version string
+	if !a.Distributed {
+		var d hcl.Diagnostics
+		bin, version, d = checkPacker(ctx, ws, lf, p)
+		if d.HasErrors() {
+			v.diagnostics(files, d)
+			return 1
+		}
 	}
 	mgr := state.NewManagerFor(pd.backend, pd.state)
 	var git *sources.Git
@@ -270,6 +296,17 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
 		Children: children, Heartbeat: heartbeat,
+	}
+	if a.Distributed {
+		remote, err := openRemote(ctx, pd.backend.(*pg.Backend), ws, p, logger)
+		if err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
+		defer remote.Close()
+		opts.Remote = remote
+		// Workers commit to the same state under this apply's lock.
+		mgr.SetShared(true)
 	}
 	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {

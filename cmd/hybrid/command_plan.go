@@ -222,6 +222,9 @@ func planExitCode(a *planArgs, p *plan.Plan) int {
 
 // planRequest is what makePlan needs from plan's and apply's options.
 type planRequest struct {
+	// KeepCaches leaves the plan caches on disk as they are (a worker
+	// plans many times from one loaded workspace).
+	KeepCaches  bool
 	Inputs      config.Inputs
 	Targets     []string
 	Envs        []string
@@ -345,6 +348,9 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	diags = append(diags, d...)
 	if p != nil {
 		p.WithoutLock = req.NoLock
+	}
+	if req.KeepCaches {
+		return p, diags
 	}
 	if err := ws.SaveCaches(); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Cannot save the plan caches",

@@ -28,6 +28,8 @@ func commands(s streams) map[string]cli.CommandFactory {
 		"state push":   func() (cli.Command, error) { return &statePushCommand{s: s}, nil },
 		"show":         func() (cli.Command, error) { return &showCommand{s: s}, nil },
 		"force-unlock": func() (cli.Command, error) { return &forceUnlockCommand{s: s}, nil },
+		"worker":       func() (cli.Command, error) { return &workerCommand{s: s}, nil },
+		"queue":        func() (cli.Command, error) { return &queueCommand{s: s}, nil },
 	}
 }
 

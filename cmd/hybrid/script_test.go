@@ -176,7 +176,7 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 // requirePacker finds the packer binary the tests run: HYBRID_PACKER, the
 // pinned build in .tools/bin, or PATH. Without it the test fails in CI and
 // is skipped elsewhere.
-func requirePacker(t *testing.T) string {
+func requirePacker(t testing.TB) string {
 	t.Helper()
 	candidates := []string{os.Getenv("HYBRID_PACKER")}
 	if root, err := filepath.Abs("../.."); err == nil {
@@ -206,7 +206,7 @@ func requireGit(t *testing.T) string {
 	return p
 }
 
-func missing(t *testing.T, what string) {
+func missing(t testing.TB, what string) {
 	t.Helper()
 	msg := fmt.Sprintf("%s is required for the end-to-end tests", what)
 	if os.Getenv("CI") == "true" {

@@ -20,7 +20,7 @@ var builtHybrid struct {
 
 // hybridBinary builds hybrid with go build, once, into a temporary
 // directory that TestMain removes.
-func hybridBinary(t *testing.T) string {
+func hybridBinary(t testing.TB) string {
 	t.Helper()
 	b := &builtHybrid
 	b.once.Do(func() {

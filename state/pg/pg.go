@@ -325,6 +325,12 @@ func put(s *state.State, key, kind string, data []byte) error {
 // Commit applies c on top of the stored state of that lineage and serial, in
 // one transaction, and returns the new serial.
 func (b *Backend) Commit(ctx context.Context, lineage string, serial uint64, c *state.Change) (uint64, error) {
+	return b.commit(ctx, lineage, serial, c, b.guard)
+}
+
+// commit is Commit with check, run first in the transaction, deciding
+// whether this client may write.
+func (b *Backend) commit(ctx context.Context, lineage string, serial uint64, c *state.Change, check func(context.Context, pgx.Tx) error) (uint64, error) {
 	if err := c.Check(); err != nil {
 		return 0, err
 	}
@@ -336,7 +342,7 @@ func (b *Backend) Commit(ctx context.Context, lineage string, serial uint64, c *
 		return 0, fmt.Errorf("write the state: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if err := b.guard(ctx, tx); err != nil {
+	if err := check(ctx, tx); err != nil {
 		return 0, err
 	}
 	var storedLineage string
@@ -367,7 +373,8 @@ func (b *Backend) Commit(ctx context.Context, lineage string, serial uint64, c *
 		return 0, fmt.Errorf("the state has lineage %s, not %s: refusing to mix two states", storedLineage, lineage)
 	}
 	if storedSerial != serial {
-		return 0, fmt.Errorf("the state is at serial %d, not %d as read: another command wrote it since", storedSerial, serial)
+		return 0, &state.SerialError{Stored: storedSerial, Read: serial,
+			Msg: fmt.Sprintf("the state is at serial %d, not %d as read: another command wrote it since", storedSerial, serial)}
 	}
 	if err := b.apply(ctx, tx, c); err != nil {
 		return 0, err
