@@ -147,10 +147,21 @@ func testStateKeptWhenApplyKilled(t *testing.T, pgConn string) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// The load of the machine changes how long an apply takes: an
+		// apply that ends before its kill moves the estimate towards its
+		// own time, so the kills keep landing within applies.
 		delay := rand.N(full + full/10)
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
+		started := time.Now()
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		var err error
+		select {
+		case err = <-exited:
+			full = (7*full + 3*time.Since(started)) / 10
+		case <-time.After(delay):
+			cmd.Process.Signal(syscall.SIGKILL)
+			err = <-exited
+		}
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			killedMidRun++
 		} else if err != nil {
@@ -218,7 +229,7 @@ func testStateKeptWhenApplyKilled(t *testing.T, pgConn string) {
 		}
 	}
 	sort.Strings(hist)
-	t.Logf("%s backend, %d SIGKILL trials (a full apply of %d null builds at parallelism 2 takes %s; kills at uniform random moments within 110%% of it): "+
+	t.Logf("%s backend, %d SIGKILL trials (a full apply of %d null builds at parallelism 2 took %s at the end; kills at uniform random moments within 110%% of it): "+
 		"%d killed mid-run; the state read after every kill; %d builds reported done, all kept (%d more kept that were recorded but not yet reported); "+
 		"finished builds lost: %d; next applies built %d, each exactly what the state lacked (%d mismatches); builds kept per trial: %s",
 		backend, trials, stateKillBuilds, full.Round(time.Millisecond), killedMidRun, reportedDone, keptUnreported, len(lost), rebuilt, len(extra), strings.Join(hist, ", "))
