@@ -21,6 +21,8 @@ type VarGroup struct {
 	Ranges   map[string]hcl.Range
 
 	DeclRange hcl.Range
+	// incomplete: see Config.Complete.
+	incomplete bool
 }
 
 type rawVarGroup struct {
@@ -39,6 +41,7 @@ func decodeVarGroup(raw *rawVarGroup, ctx *hcl.EvalContext) (*VarGroup, hcl.Diag
 	diags = append(diags, d...)
 	g.Values, g.Ranges, d = evalObject(raw.Values, ctx, "values")
 	diags = append(diags, d...)
+	g.incomplete = diags.HasErrors() || usesFailure(ctx, []hcl.Expression{raw.VarFiles, raw.Values})
 	return g, diags
 }
 
@@ -56,6 +59,8 @@ type Environment struct {
 	DeclRange        hcl.Range
 	NameRange        hcl.Range
 	ProvisionerRange hcl.Range
+	// incomplete: see Config.Complete.
+	incomplete bool
 }
 
 type rawEnvironment struct {
@@ -86,6 +91,7 @@ func decodeEnvironment(raw *rawEnvironment, ctx *hcl.EvalContext) (*Environment,
 	if e.Provisioner != "" {
 		diags = append(diags, checkStack(e.Provisioner, raw.Provisioner.Range())...)
 	}
+	e.incomplete = diags.HasErrors() || usesFailure(ctx, []hcl.Expression{raw.Parent, raw.VarFiles, raw.Values, raw.Provisioner})
 	return e, diags
 }
 
