@@ -6,14 +6,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/internal/fsutil"
 	"github.com/hybridcore/hybrid/graph"
+	"github.com/hybridcore/hybrid/internal/fsutil"
+	"github.com/hybridcore/hybrid/internal/suggest"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/state"
 	"github.com/hybridcore/hybrid/templates"
@@ -88,7 +90,8 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unknown environment",
-				Detail:   fmt.Sprintf("-env=%s names no environment of hybrid.hcl (declared: %s).", e, strings.Join(cfg.EnvironmentNames(), ", ")),
+				Detail: fmt.Sprintf("-env=%s names no environment of hybrid.hcl (declared: %s).%s", e, strings.Join(cfg.EnvironmentNames(), ", "),
+					didYouMean("-env=", e, cfg.EnvironmentNames())),
 			})
 		}
 	}
@@ -272,10 +275,21 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 			}
 		}
 		if !matched {
+			hint := ""
+			if !strings.ContainsAny(t, "*?[") {
+				addrs := append(sortedKeys(nodes), gone...)
+				hint = didYouMean("-target=", t, addrs)
+				if _, ok := nodes[TypeSource+"."+t]; ok && hint == "" {
+					hint = fmt.Sprintf(" Did you mean -target=source.%s?", t)
+				} else if hint == "" && !strings.Contains(t, ".") && slices.ContainsFunc(addrs, func(a string) bool { return strings.HasSuffix(a, "."+t) }) {
+					// An image name: its builds in every environment.
+					hint = fmt.Sprintf(" Did you mean -target='build.*.%s'?", t)
+				}
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No node matches the target",
-				Detail:   fmt.Sprintf("-target=%s matches no source, render or build. Addresses look like source.NAME, render.ENV.IMAGE and build.ENV.IMAGE; run \"hybrid graph\" to list them.", t),
+				Detail:   fmt.Sprintf("-target=%s matches no source, render or build.%s Addresses look like source.NAME, render.ENV.IMAGE and build.ENV.IMAGE; run \"hybrid graph\" to list them.", t, hint),
 			})
 		}
 	}
@@ -283,6 +297,15 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 		keep[v.Name()] = true
 	}
 	return keep, targeted, diags
+}
+
+// didYouMean is " Did you mean OPTIONNAME?" for the name among names nearest
+// to given, or "" when none is near.
+func didYouMean(option, given string, names []string) string {
+	if near := suggest.Closest(given, names); near != "" {
+		return fmt.Sprintf(" Did you mean %s%s?", option, near)
+	}
+	return ""
 }
 
 func inEnvs(addr string, envs []string) bool {
