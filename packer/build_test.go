@@ -100,10 +100,10 @@ func TestBuild(t *testing.T) {
 	})
 	inv := f.invocation(t, []string{"null.linux-a", "file.linux-b"}, "base.pkrvars.hcl", "override.pkrvars.hcl")
 	secret := inv.Vars["secret"]
-	var log bytes.Buffer
+	var log, machine bytes.Buffer
 	var rec recorder
 
-	res, err := Build(context.Background(), inv, BuildOptions{Log: &log, OnEvent: rec.onEvent})
+	res, err := Build(context.Background(), inv, BuildOptions{Log: &log, MachineLog: &machine, OnEvent: rec.onEvent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +158,26 @@ func TestBuild(t *testing.T) {
 		t.Errorf("the secret is on the command line")
 	}
 	for _, s := range []string{secret, escape(secret)} {
-		if strings.Contains(log.String(), s) {
-			t.Errorf("the log holds the secret as %q", s)
+		if strings.Contains(log.String(), s) || strings.Contains(machine.String(), s) {
+			t.Errorf("a log holds the secret as %q", s)
 		}
 	}
 
-	// The log is packer's raw output; events carry the build names.
-	if !strings.Contains(log.String(), ",file.linux-b,artifact,0,id,File\n") {
-		t.Errorf("log lacks the raw artifact lines:\n%s", log.String())
+	// The machine log is packer's raw output; the log is what packer
+	// prints on a terminal: messages only, escapes undone; events carry
+	// the build names.
+	if !strings.Contains(machine.String(), ",file.linux-b,artifact,0,id,File\n") {
+		t.Errorf("machine log lacks the raw artifact lines:\n%s", machine.String())
+	}
+	for _, raw := range []string{",ui,", ",artifact,", "%!(PACKER_COMMA)"} {
+		if strings.Contains(log.String(), raw) {
+			t.Errorf("log holds machine-readable %q:\n%s", raw, log.String())
+		}
+	}
+	for _, line := range []string{"==> Builds finished. The artifacts of successful builds are:", "--> file.linux-b: Stored file: artifact.txt"} {
+		if !slices.Contains(strings.Split(log.String(), "\n"), line) {
+			t.Errorf("log lacks the line %q:\n%s", line, log.String())
+		}
 	}
 	sawBuild := false
 	for _, e := range rec.events {
@@ -180,8 +192,8 @@ func TestBuild(t *testing.T) {
 	if res.Started.IsZero() || res.Finished.Before(res.Started) || res.Duration != res.Finished.Sub(res.Started) {
 		t.Errorf("times: started %v finished %v duration %v", res.Started, res.Finished, res.Duration)
 	}
-	if res.LastErrorLines != nil {
-		t.Errorf("LastErrorLines = %q for a build that succeeded", res.LastErrorLines)
+	if res.LastErrorLines != nil || res.Error != "" {
+		t.Errorf("LastErrorLines = %q, Error = %q for a build that succeeded", res.LastErrorLines, res.Error)
 	}
 }
 
@@ -263,6 +275,14 @@ func TestBuildFailure(t *testing.T) {
 			t.Errorf("LastErrorLines lack %q:\n%s", want, errs)
 		}
 	}
+	// The build's error, not the script's stderr before it nor the
+	// summary after it.
+	if want := "Script exited with non-zero exit status: 1. Allowed exit codes are: [0]"; res.Error != want {
+		t.Errorf("Error = %q, want %q", res.Error, want)
+	}
+	if !strings.Contains(log.String(), "\n==> null.linux-a: bad thing, happened\n") {
+		t.Errorf("log lacks the script's error as packer prints it:\n%s", log.String())
+	}
 	if len(res.Artifacts) != 0 || res.ManifestPath != "" {
 		t.Errorf("a failed build reported artifacts %+v, manifest %q", res.Artifacts, res.ManifestPath)
 	}
@@ -279,6 +299,9 @@ func TestBuildInvalidTemplate(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.LastErrorLines, "\n"), "Duplicate source block") {
 		t.Errorf("LastErrorLines = %q, want the template error", res.LastErrorLines)
+	}
+	if !strings.HasPrefix(res.Error, "Duplicate source block\n\n  on ") || !strings.Contains(res.Error, "invalid.pkr.hcl line ") {
+		t.Errorf("Error = %q, want the whole HCL diagnostic with its location", res.Error)
 	}
 }
 
@@ -401,10 +424,10 @@ func assertGone(t *testing.T, pid int) {
 }
 
 func TestBuildRunLines(t *testing.T) {
-	var log bytes.Buffer
+	var log, human bytes.Buffer
 	var events []Event
 	inv := Invocation{Vars: map[string]string{"pw": "hunter2-hunter2"}}
-	r := &buildRun{log: &log, onEvent: func(e Event) { events = append(events, e) }, redact: inv.redactor()}
+	r := &buildRun{log: &human, machineLog: &log, onEvent: func(e Event) { events = append(events, e) }, redact: inv.redactor()}
 	r.stdoutLine("1,,ui,say,==> null.a: hello")
 	r.stdoutLine("panic: hunter2-hunter2")
 	r.stderrLine("plugin crashed\r")
@@ -417,7 +440,11 @@ func TestBuildRunLines(t *testing.T) {
 
 	wantLog := "1,,ui,say,==> null.a: hello\npanic: <sensitive>\nplugin crashed\n1,,ui,error,first\\nsecond <sensitive>\n1,null.a,artifact,0,id,X\n1,null.a,artifact,0,end\n"
 	if !strings.HasPrefix(log.String(), wantLog) {
-		t.Errorf("log =\n%s\nwant it to start with\n%s", log.String(), wantLog)
+		t.Errorf("machine log =\n%s\nwant it to start with\n%s", log.String(), wantLog)
+	}
+	wantHuman := "==> null.a: hello\npanic: <sensitive>\nplugin crashed\nfirst\nsecond <sensitive>\n"
+	if !strings.HasPrefix(human.String(), wantHuman) {
+		t.Errorf("log =\n%s\nwant it to start with\n%s", human.String(), wantHuman)
 	}
 	var types []string
 	for _, e := range events[:6] {
