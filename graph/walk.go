@@ -120,6 +120,16 @@ type WalkFunc func(ctx context.Context, v Vertex) error
 // The graph must not change during the walk. When Validate fails, Walk runs
 // nothing and returns the error in WalkResult.Invalid.
 func (g *Graph) Walk(ctx context.Context, cb WalkFunc) *WalkResult {
+	return g.WalkReporting(ctx, cb, nil)
+}
+
+// WalkReporting is Walk, and calls skipped for every vertex that is
+// skipped, as soon as it is: when the failure it waited on lands, not when
+// the walk ends, so the caller can say at once which vertices will not run
+// and why. skipped is called on the walk's own goroutine, one vertex at a
+// time, in dependency order; it should return quickly, as no callback
+// starts meanwhile. A nil skipped makes it Walk.
+func (g *Graph) WalkReporting(ctx context.Context, cb WalkFunc, skipped func(VertexResult)) *WalkResult {
 	res := &WalkResult{Results: make(map[string]VertexResult, len(g.vertices))}
 	ix, err := g.check()
 	if err != nil {
@@ -167,7 +177,11 @@ func (g *Graph) Walk(ctx context.Context, cb WalkFunc) *WalkResult {
 			causes, cancelled := blockers(ix, i, results)
 			switch {
 			case len(causes) > 0:
-				record(i, VertexResult{Vertex: v, Outcome: Skipped, RootCauses: causes})
+				r := VertexResult{Vertex: v, Outcome: Skipped, RootCauses: causes}
+				record(i, r)
+				if skipped != nil {
+					skipped(r)
+				}
 			case cancelled || ctx.Err() != nil:
 				record(i, VertexResult{Vertex: v, Outcome: Cancelled, Err: ctx.Err()})
 			default:

@@ -315,3 +315,37 @@ func TestOutcomeString(t *testing.T) {
 		t.Errorf("wrong names (-want +got):\n%s", diff)
 	}
 }
+
+// TestWalkReportsSkipsAtOnce checks that a vertex is reported skipped as
+// soon as its dependency fails, while an unrelated vertex still runs, and
+// that each skipped vertex is reported once, with its root causes.
+func TestWalkReportsSkipsAtOnce(t *testing.T) {
+	g := newGraph(t, []string{"slow"}, "app -> base", "web -> app")
+	release := make(chan struct{})
+	var reported []string
+	res := g.WalkReporting(context.Background(), func(ctx context.Context, v Vertex) error {
+		switch v.Name() {
+		case "base":
+			return errors.New("base broke")
+		case "slow":
+			// Finishes only once both skips were reported.
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+				return errors.New("the skips were not reported while slow ran")
+			}
+		}
+		return nil
+	}, func(r VertexResult) {
+		reported = append(reported, r.Vertex.Name()+" "+r.Outcome.String()+" "+strings.Join(r.RootCauses, ","))
+		if len(reported) == 2 {
+			close(release)
+		}
+	})
+	if diff := cmp.Diff([]string{"app skipped base", "web skipped base"}, reported); diff != "" {
+		t.Errorf("wrong reports (-want +got):\n%s", diff)
+	}
+	if got := res.Results["slow"].Outcome; got != Succeeded {
+		t.Errorf("slow = %s, want succeeded", got)
+	}
+}
