@@ -121,6 +121,19 @@ type Result struct {
 	LastErrorLines []string
 }
 
+// StartError is a build whose packer could not be started: the binary is
+// missing, not executable or not a program for this machine ("exec format
+// error"), or its working directory cannot be entered. Err is the
+// operating system's error.
+type StartError struct{ Err error }
+
+// Error names the failure and where to look.
+func (e *StartError) Error() string {
+	return fmt.Sprintf("cannot start packer: %v; check the packer binary (HYBRID_PACKER) and the working directory", e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
 // Build runs `packer build -machine-readable` for inv, streaming its output
 // to opts.Log and opts.OnEvent, and returns what it built.
 //
@@ -135,9 +148,9 @@ type Result struct {
 // next hybrid can end it.
 //
 // A build that failed or was cancelled is a Result with that Status and a
-// nil error. The error is non-nil when packer could not be started (the
-// Result is then nil), when opts.Track failed or when writing opts.Log
-// failed (the Result is then valid).
+// nil error. The error is non-nil when packer could not be started (a
+// *StartError; the Result is then nil), when opts.Track failed or when
+// writing a log failed (the Result is then valid).
 func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, error) {
 	if err := inv.check(); err != nil {
 		return nil, err
@@ -150,6 +163,16 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		return res, nil
 	}
 
+	if inv.WorkDir != "" {
+		// exec reports a directory it cannot enter as the binary's own
+		// error ("fork/exec /usr/bin/packer: no such file or directory"),
+		// which sends people looking for the wrong file.
+		if fi, err := os.Stat(inv.WorkDir); err != nil {
+			return nil, &StartError{Err: fmt.Errorf("working directory: %w", err)}
+		} else if !fi.IsDir() {
+			return nil, &StartError{Err: fmt.Errorf("working directory %s is not a directory", inv.WorkDir)}
+		}
+	}
 	roots := manifestDirs(inv.WorkDir, opts.ManifestDirs)
 	before := snapshotManifests(expandDirs(roots, opts.ManifestDepth, opts.ManifestSkip))
 
@@ -220,7 +243,7 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		res.Finished = time.Now()
 		return res, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("start packer build: %w; check the packer binary (HYBRID_PACKER) and the working directory", err)
+		return nil, &StartError{Err: err}
 	}
 	var trackErr error
 	untrack := func() {}

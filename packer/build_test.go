@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -381,7 +382,7 @@ func TestBuildErrors(t *testing.T) {
 		inv     Invocation
 		wantErr string
 	}{
-		"missing binary": {inv: Invocation{Bin: filepath.Join(t.TempDir(), "nope")}, wantErr: "start packer build"},
+		"missing binary": {inv: Invocation{Bin: filepath.Join(t.TempDir(), "nope")}, wantErr: "cannot start packer: fork/exec "},
 		"invalid only":   {inv: Invocation{Bin: "packer", Only: []string{"a,b"}}, wantErr: "invalid -only value"},
 	}
 	for name, tt := range tests {
@@ -389,6 +390,36 @@ func TestBuildErrors(t *testing.T) {
 			res, err := Build(context.Background(), tt.inv, BuildOptions{})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || res != nil {
 				t.Errorf("Build = %+v, %v; want no result and an error containing %q", res, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBuildCannotStart checks that a packer that cannot be started is a
+// *StartError carrying the operating system's error, whatever the cause.
+func TestBuildCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	notProgram := filepath.Join(dir, "packer")
+	writeFile(t, notProgram, "\x7fELF\x02\x01\x01 not a program for any machine", 0o755)
+	notExecutable := filepath.Join(dir, "packer-0644")
+	writeFile(t, notExecutable, "#!/bin/sh\n", 0o644)
+	tests := map[string]struct {
+		inv  Invocation
+		want string
+	}{
+		"not a program":     {Invocation{Bin: notProgram, WorkDir: dir}, "fork/exec " + notProgram + ": exec format error"},
+		"not executable":    {Invocation{Bin: notExecutable, WorkDir: dir}, "fork/exec " + notExecutable + ": permission denied"},
+		"no such directory": {Invocation{Bin: notProgram, WorkDir: filepath.Join(dir, "gone")}, "working directory: stat " + filepath.Join(dir, "gone") + ": no such file or directory"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			res, err := Build(context.Background(), tt.inv, BuildOptions{})
+			var se *StartError
+			if !errors.As(err, &se) || res != nil {
+				t.Fatalf("Build = %+v, %v; want no result and a *StartError", res, err)
+			}
+			if got := se.Err.Error(); got != tt.want {
+				t.Errorf("StartError.Err = %q, want %q", got, tt.want)
 			}
 		})
 	}
