@@ -254,7 +254,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	results := map[string]*NodeResult{}
 	var mu sync.Mutex
-	wr := g.Walk(ctx, func(ctx context.Context, gv graph.Vertex) error {
+	// A node skipped because a dependency failed is reported the moment
+	// that failure lands, with the failures at its root.
+	skip := func(vr graph.VertexResult) {
+		c := vr.Vertex.(vertex).c
+		nr := &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action, Outcome: Skipped, RootCauses: vr.RootCauses}
+		if c.Action == plan.NoOp {
+			nr.Outcome = Unchanged
+		}
+		mu.Lock()
+		results[c.Address] = nr
+		mu.Unlock()
+		if opts.Sink != nil && c.Action != plan.NoOp {
+			opts.Sink.NodeFinished(*nr)
+		}
+	}
+	wr := g.WalkReporting(ctx, func(ctx context.Context, gv graph.Vertex) error {
 		c := gv.(vertex).c
 		nr := a.node(ctx, c)
 		mu.Lock()
@@ -264,7 +279,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return ctx.Err()
 		}
 		return nr.Err
-	})
+	}, skip)
 	if wr.Invalid != nil {
 		return nil, wr.Invalid
 	}
@@ -291,6 +306,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Nodes = append(res.Nodes, *nr)
 	}
 	sort.Slice(res.Nodes, func(i, j int) bool { return res.Nodes[i].Address < res.Nodes[j].Address })
+	serr := a.recordSkipped(res)
 	outcome := "succeeded"
 	if !res.OK() {
 		outcome = "failed"
@@ -305,7 +321,39 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if rerr := a.recordError(); rerr != nil {
 		return res, rerr
 	}
-	return res, err
+	return res, errors.Join(serr, err)
+}
+
+// recordSkipped records in the state every build this apply skipped, as
+// StatusSkipped with the failed builds at its root, so the state says why
+// it was not built. A build recorded before keeps what it recorded then,
+// artifacts and fingerprint included; one never built gets a record of its
+// own, with exit code -1 (packer never ran).
+func (a *applier) recordSkipped(res *Result) error {
+	var skipped []NodeResult
+	for _, nr := range res.Nodes {
+		if nr.Type == plan.TypeBuild && nr.Outcome == Skipped {
+			skipped = append(skipped, nr)
+		}
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	return a.opts.State.Update(func(s *state.State) error {
+		for _, nr := range skipped {
+			rec := &state.Build{ExitCode: -1}
+			if b := a.builds[nr.Address]; b != nil {
+				rec.Env, rec.Image = b.Env, b.Image.Name
+			}
+			if old := s.Builds[nr.Address]; old != nil {
+				keep := *old
+				rec = &keep
+			}
+			rec.Status, rec.RootCauses = state.StatusSkipped, nr.RootCauses
+			s.Builds[nr.Address] = rec
+		}
+		return nil
+	})
 }
 
 type applier struct {

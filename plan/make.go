@@ -658,17 +658,27 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	c.After = Fingerprint(c.Inputs)
 
 	rec := pl.st.Builds[n.addr]
-	if rec == nil {
+	if rec == nil || rec.Status == state.StatusSkipped && rec.Started.IsZero() {
 		c.Action = Create
-		c.Reasons = []Reason{{Kind: ReasonNew, Input: n.addr, Message: "never built"}}
+		msg := "never built"
+		if rec != nil {
+			msg += "; the last apply skipped it because " + failedList(rec.RootCauses)
+		}
+		c.Reasons = []Reason{{Kind: ReasonNew, Input: n.addr, Message: msg}}
 		return c, nil
 	}
 	c.Before = rec.Fingerprint
-	if rec.Status != state.StatusSucceeded {
+	switch rec.Status {
+	case state.StatusSucceeded:
+	case state.StatusSkipped:
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSkipped, Input: n.addr, Message: "the last apply skipped it because " + failedList(rec.RootCauses)})
+	default:
+		// packer's first error, whole: the reason a reviewer reads.
 		c.Action = Update
 		msg := "the last build failed"
 		if rec.Error != "" {
-			msg += ": " + firstLine(rec.Error)
+			msg += ": " + strings.TrimSpace(rec.Error)
 		}
 		c.Reasons = append(c.Reasons, Reason{Kind: ReasonFailed, Input: n.addr, Message: msg})
 	}
@@ -948,9 +958,16 @@ func orNone(s string) string {
 	return s
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
+// failedList says which builds failed: "build.dev.a failed", "build.dev.a
+// and build.dev.b failed".
+func failedList(addrs []string) string {
+	switch len(addrs) {
+	case 0:
+		return "a build it depends on failed"
+	case 1:
+		return addrs[0] + " failed"
+	}
+	return strings.Join(addrs[:len(addrs)-1], ", ") + " and " + addrs[len(addrs)-1] + " failed"
 }
 
 func listSome(list []string, n int) string {

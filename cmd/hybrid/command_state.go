@@ -417,7 +417,10 @@ func (v *view) renderState(w io.Writer, st *state.State) {
 				fmt.Fprintf(tw, "      %s\t%s\n", a.BuilderID, strings.Join(a.Files, " "))
 			}
 			if b.Error != "" {
-				fmt.Fprintf(tw, "      error: %s\n", b.Error)
+				fmt.Fprintf(tw, "      error: %s\n", indentLines(b.Error, "        "))
+			}
+			if len(b.RootCauses) > 0 {
+				fmt.Fprintf(tw, "      skipped because %s failed\n", strings.Join(b.RootCauses, ", "))
 			}
 		}
 		tw.Flush()

@@ -60,11 +60,24 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 			} else if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" && !strings.Contains(r.Message, r.Before+" -> ") {
 				line = fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
 			}
-			fmt.Fprintf(w, "      %s\n", line)
+			fmt.Fprintf(w, "      %s\n", indentLines(line, "        "))
 		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, v.bold(p.Summary.String()))
+}
+
+// indentLines indents every line of text after the first with prefix, and
+// leaves blank lines blank: a reason that quotes packer's error keeps its
+// shape under the change it explains.
+func indentLines(text, prefix string) string {
+	lines := strings.Split(text, "\n")
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" {
+			lines[i] = prefix + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // planNotes prints what a plan leaves alone on purpose: source checkouts

@@ -12,9 +12,11 @@ import (
 // Closest returns the candidate nearest to given by edit distance, when it
 // is near enough to be a likely misspelling of it, or "" when none is.
 //
-// Near enough means at most two edits, or a quarter of the name's length
-// for longer names (an address such as build.prod.linux-ubuntu-2204), and
+// Near enough means at most two edits, or an eighth of the name's length
+// for long names (an address such as build.prod.linux-ubuntu-2204), and
 // fewer edits than the name has characters, so that "a" never suggests "b".
+// The bound is tight on purpose: a suggestion that names another thing
+// (linux-ubuntu for linux-debian) misleads more than none.
 // Case differences count as no edit at all when they are the only one.
 // Among equally near candidates, the first in the order given wins: pass
 // them sorted for a stable answer.
@@ -22,7 +24,7 @@ func Closest(given string, candidates []string) string {
 	if given == "" {
 		return ""
 	}
-	limit := max(2, len(given)/4)
+	limit := max(2, len(given)/8)
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		if c == given {
