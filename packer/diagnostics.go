@@ -27,11 +27,15 @@ type Diagnostic struct {
 	// Summary is the text after "Error: " or "Warning: ".
 	Summary string
 	// File and Line are where packer located the problem: the "on FILE
-	// line N:" line, or a "FILE:LINE,COL-COL: " prefix in the detail,
-	// which is more precise and wins. File is as packer printed it; ""
-	// and 0 when packer gave no location.
+	// line N:" line, or a "FILE:LINE,COL-COL: " that starts the detail
+	// (a diagnostic packer quotes), which is more precise and wins. File
+	// is as packer printed it; "" and 0 when packer gave no location.
 	File string
 	Line int
+	// Column and EndColumn are the columns of a quoted diagnostic's
+	// range on Line, 0 when packer gave only the line (or a range over
+	// several lines, whose end is then not on Line).
+	Column, EndColumn int
 	// Detail is the text after the location and its snippet, as packer
 	// wrapped it.
 	Detail string
@@ -55,9 +59,11 @@ var (
 	// snippetLine is a line of the source snippet that follows it, or
 	// packer's note that it has none.
 	snippetLine = regexp.MustCompile(`^\s+(?:\d+: .*|\(source code not available\))$`)
-	// innerRange is the "FILE:LINE,COL-COL: " of a nested diagnostic
-	// packer quotes in a detail.
-	innerRange = regexp.MustCompile(`(\S+\.pkr\.(?:hcl|json)):(\d+),\d+-\d+: `)
+	// innerRange is the "FILE:LINE,COL-COL: " (or "-LINE,COL: " for a
+	// range over lines) of a diagnostic packer quotes at the start of a
+	// detail; packer may wrap the line right after it. A location further in is only mentioned ("checked by the
+	// validation rule at FILE:3,3-13") and does not locate the problem.
+	innerRange = regexp.MustCompile(`^(\S+\.pkr\.(?:hcl|json)):(\d+),(\d+)-(?:(\d+),)?(\d+):\s`)
 )
 
 // ParseDiagnostics reads every "Error:" and "Warning:" block of text, the
@@ -113,6 +119,11 @@ func parseBlock(lines []string) Diagnostic {
 	if im := innerRange.FindStringSubmatch(d.Detail); im != nil {
 		d.File = im[1]
 		d.Line, _ = strconv.Atoi(im[2])
+		d.Column, d.EndColumn = 0, 0
+		if im[4] == "" || im[4] == im[2] {
+			d.Column, _ = strconv.Atoi(im[3])
+			d.EndColumn, _ = strconv.Atoi(im[5])
+		}
 	}
 	return d
 }

@@ -47,8 +47,23 @@ variable "nmae" {
 		},
 		"a nested location is more precise": {
 			text: "Error: Failed preparing provisioner-block \"shell-local\" \"\"\n\n  on /ws/t/t.pkr.hcl line 14:\n  (source code not available)\n\n/ws/t/t.pkr.hcl:16,5-16: Unsupported argument; An argument named\n\"no_such_opt\" is not expected here.\n",
-			want: []Diagnostic{{Severity: SeverityError, Summary: `Failed preparing provisioner-block "shell-local" ""`, File: "/ws/t/t.pkr.hcl", Line: 16,
+			want: []Diagnostic{{Severity: SeverityError, Summary: `Failed preparing provisioner-block "shell-local" ""`, File: "/ws/t/t.pkr.hcl", Line: 16, Column: 5, EndColumn: 16,
 				Detail: "/ws/t/t.pkr.hcl:16,5-16: Unsupported argument; An argument named\n\"no_such_opt\" is not expected here."}},
+		},
+		"a nested location wrapped after its colon": {
+			text: "Error: Failed preparing provisioner-block \"shell-local\" \"\"\n\n  on /ws/t/t.pkr.hcl line 14:\n  (source code not available)\n\n/ws/t/t.pkr.hcl:16,5-16:\nUnsupported argument; An argument named \"no_such_opt\" is not expected here.\n",
+			want: []Diagnostic{{Severity: SeverityError, Summary: `Failed preparing provisioner-block "shell-local" ""`, File: "/ws/t/t.pkr.hcl", Line: 16, Column: 5, EndColumn: 16,
+				Detail: "/ws/t/t.pkr.hcl:16,5-16:\nUnsupported argument; An argument named \"no_such_opt\" is not expected here."}},
+		},
+		"a nested range over lines has no columns": {
+			text: "Error: Failed preparing source\n\n  on /ws/t/t.pkr.hcl line 2:\n  (source code not available)\n\n/ws/t/t.pkr.hcl:3,5-4,2: Bad; it is bad.\n",
+			want: []Diagnostic{{Severity: SeverityError, Summary: "Failed preparing source", File: "/ws/t/t.pkr.hcl", Line: 3,
+				Detail: "/ws/t/t.pkr.hcl:3,5-4,2: Bad; it is bad."}},
+		},
+		"a location mentioned in the detail does not move it": {
+			text: "Error: Invalid value for varfile variable\n\n  on /tmp/v.pkrvars.hcl line 2:\n  (source code not available)\n\nThe vm_mem value must be at least 1024.\n\nThis was checked by the validation rule at /ws/t/t.pkr.hcl:3,3-13.\n\n\n",
+			want: []Diagnostic{{Severity: SeverityError, Summary: "Invalid value for varfile variable", File: "/tmp/v.pkrvars.hcl", Line: 2,
+				Detail: "The vm_mem value must be at least 1024.\n\nThis was checked by the validation rule at /ws/t/t.pkr.hcl:3,3-13."}},
 		},
 		"no location": {
 			text: "Error: Unset variable \"name\"\n\nA used variable must be set or have a default value; see\nhttps://packer.io/docs/templates/hcl_templates/syntax for details.\n",
