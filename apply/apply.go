@@ -102,8 +102,12 @@ type Sink interface {
 	NodeStarted(addr string, action plan.Action)
 	// Output is one line of a running build's output.
 	Output(addr, line string)
-	// StillRunning is called for a build that printed nothing for a while.
+	// StillRunning is called every Options.Heartbeat while a build runs,
+	// whatever it prints, with the time since it started.
 	StillRunning(addr string, elapsed time.Duration)
+	// NodeFinished is called once for every node that is not a no-op:
+	// when it ends, or, for one skipped because a dependency failed,
+	// the moment that failure is known.
 	NodeFinished(r NodeResult)
 }
 
@@ -124,8 +128,8 @@ type Options struct {
 	// Hard, when done, kills running packer builds at once (a second
 	// interrupt); cancelling Run's context interrupts them gracefully.
 	Hard context.Context
-	// Heartbeat is how long a build may stay silent before Sink hears that
-	// it is still running; zero means 30 seconds.
+	// Heartbeat is how often Sink hears that a build is still running;
+	// zero means 30 seconds.
 	Heartbeat time.Duration
 	// Children records each packer process apply starts while it runs (in
 	// the state lock info), so that a hybrid taking the lock over after
@@ -254,12 +258,28 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	results := map[string]*NodeResult{}
 	var mu sync.Mutex
-	// A node skipped because a dependency failed is reported the moment
-	// that failure lands, with the failures at its root.
-	skip := func(vr graph.VertexResult) {
+	// A node the walk does not run (a dependency failed, or the apply
+	// was stopped first) is reported the moment the walk decides it, so
+	// a pipeline log shows what a failure skipped while the other builds
+	// go on.
+	notRun := func(vr graph.VertexResult) {
 		c := vr.Vertex.(vertex).c
-		nr := &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action, Outcome: Skipped, RootCauses: vr.RootCauses}
-		if c.Action == plan.NoOp {
+		mu.Lock()
+		_, ran := results[c.Address]
+		mu.Unlock()
+		if ran {
+			return
+		}
+		nr := &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action, Outcome: Cancelled}
+		switch vr.Outcome {
+		case graph.Skipped:
+			nr.Outcome = Skipped
+			nr.RootCauses = vr.RootCauses
+		case graph.Failed: // the node panicked
+			nr.Outcome = Failed
+			nr.Err = vr.Err
+		}
+		if c.Action == plan.NoOp && nr.Outcome == Skipped {
 			nr.Outcome = Unchanged
 		}
 		mu.Lock()
@@ -269,7 +289,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			opts.Sink.NodeFinished(*nr)
 		}
 	}
-	wr := g.WalkReporting(ctx, func(ctx context.Context, gv graph.Vertex) error {
+	wr := g.WalkObserved(ctx, func(ctx context.Context, gv graph.Vertex) error {
 		c := gv.(vertex).c
 		nr := a.node(ctx, c)
 		mu.Lock()
@@ -279,31 +299,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return ctx.Err()
 		}
 		return nr.Err
-	}, skip)
+	}, notRun)
 	if wr.Invalid != nil {
 		return nil, wr.Invalid
 	}
 	res := &Result{}
 	for _, c := range opts.Plan.Changes {
-		vr := wr.Results[c.Address]
-		nr, ran := results[c.Address]
-		if !ran {
-			nr = &NodeResult{Address: c.Address, Type: c.Type, Action: c.Action}
-			switch vr.Outcome {
-			case graph.Skipped:
-				nr.Outcome = Skipped
-				nr.RootCauses = vr.RootCauses
-			default:
-				nr.Outcome = Cancelled
-			}
-			if c.Action == plan.NoOp && nr.Outcome == Skipped {
-				nr.Outcome = Unchanged
-			}
-			if opts.Sink != nil && c.Action != plan.NoOp {
-				opts.Sink.NodeFinished(*nr)
-			}
-		}
-		res.Nodes = append(res.Nodes, *nr)
+		res.Nodes = append(res.Nodes, *results[c.Address])
 	}
 	sort.Slice(res.Nodes, func(i, j int) bool { return res.Nodes[i].Address < res.Nodes[j].Address })
 	serr := a.recordSkipped(res)
@@ -314,10 +316,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			outcome = "cancelled"
 		}
 	}
-	err := opts.State.Update(func(s *state.State) error {
-		s.LastRun = &state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome}
-		return nil
-	})
+	err := opts.State.SetLastRun(&state.Run{Command: "apply", Who: state.Who(), When: opts.Now().UTC(), Outcome: outcome})
 	if rerr := a.recordError(); rerr != nil {
 		return res, rerr
 	}
@@ -339,7 +338,8 @@ func (a *applier) recordSkipped(res *Result) error {
 	if len(skipped) == 0 {
 		return nil
 	}
-	return a.opts.State.Update(func(s *state.State) error {
+	change := &state.Change{Builds: map[string]*state.Build{}}
+	a.opts.State.View(func(s *state.State) {
 		for _, nr := range skipped {
 			rec := &state.Build{ExitCode: -1}
 			if b := a.builds[nr.Address]; b != nil {
@@ -350,10 +350,10 @@ func (a *applier) recordSkipped(res *Result) error {
 				rec = &keep
 			}
 			rec.Status, rec.RootCauses = state.StatusSkipped, nr.RootCauses
-			s.Builds[nr.Address] = rec
+			change.Builds[nr.Address] = rec
 		}
-		return nil
 	})
+	return a.opts.State.Commit(change)
 }
 
 type applier struct {
@@ -595,9 +595,10 @@ func (a *applier) recordError() error {
 	return &RecordError{Err: a.recordErr, NotRecorded: nr}
 }
 
-// forget drops a node's entry from the state. A render's var file goes
-// with it (removeRender): hybrid wrote it, and nothing else reads it once
-// the render is gone. Nothing else is touched: checkouts, artifacts and
+// forget drops a node's record from the state (a build's trees no other
+// build reads go with it). A render's var file goes with it too
+// (removeRender): hybrid wrote it, and nothing else reads it once the
+// render is gone. Nothing else is touched: checkouts, artifacts and
 // infrastructure stay.
 func (a *applier) forget(c *plan.Change) error {
 	if c.Type == plan.TypeRender {
@@ -605,18 +606,11 @@ func (a *applier) forget(c *plan.Change) error {
 			return err
 		}
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		switch c.Type {
-		case plan.TypeSource:
-			delete(s.Sources, c.Source)
-		case plan.TypeRender:
-			delete(s.Renders, c.Address)
-		case plan.TypeBuild:
-			delete(s.Builds, c.Address)
-			pruneTrees(s)
-		}
-		return nil
-	})
+	addr := c.Address
+	if c.Type == plan.TypeSource {
+		addr = state.SourceAddr(c.Source)
+	}
+	return a.opts.State.Forget(addr)
 }
 
 // removeRender removes the var file the state records for a render being
@@ -757,10 +751,7 @@ func (a *applier) sync(ctx context.Context, c *plan.Change) error {
 	if a.opts.Sink != nil {
 		a.opts.Sink.Output(c.Address, res.String())
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		s.Sources[src.Name] = &state.Source{URL: src.URL, Ref: src.Ref, Commit: res.Commit, SyncedAt: a.opts.Now().UTC()}
-		return nil
-	})
+	return a.opts.State.PutSource(src.Name, &state.Source{URL: src.URL, Ref: src.Ref, Commit: res.Commit, SyncedAt: a.opts.Now().UTC()})
 }
 
 func (a *applier) render(c *plan.Change) error {
@@ -787,13 +778,10 @@ func (a *applier) render(c *plan.Change) error {
 	if err != nil {
 		return err
 	}
-	return a.opts.State.Update(func(s *state.State) error {
-		s.Renders[c.Address] = &state.Render{
-			Env: b.Env, Image: b.Image.Name, Path: r.Path,
-			Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs,
-			Values: plan.RenderValues(r), RenderedAt: a.opts.Now().UTC(),
-		}
-		return nil
+	return a.opts.State.PutRender(c.Address, &state.Render{
+		Env: b.Env, Image: b.Image.Name, Path: r.Path,
+		Digest: c.After, Fingerprint: c.After, Inputs: c.Inputs,
+		Values: plan.RenderValues(r), RenderedAt: a.opts.Now().UTC(),
 	})
 }
 
@@ -812,21 +800,6 @@ func (a *applier) ensureRender(b *plan.Build) error {
 	}
 	_, err := root.WriteFile(b.Render.Path, b.Render.Bytes, 0o644)
 	return err
-}
-
-// pruneTrees drops tree snapshots no build refers to any more.
-func pruneTrees(s *state.State) {
-	used := map[string]bool{}
-	for _, b := range s.Builds {
-		for _, d := range b.Inputs {
-			used[d] = true
-		}
-	}
-	for d := range s.Trees {
-		if !used[d] {
-			delete(s.Trees, d)
-		}
-	}
 }
 
 // upstreamValue is the HCL text of the hybrid_upstream variable for a

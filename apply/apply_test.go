@@ -104,7 +104,7 @@ func makePlan(ctx context.Context, tb testing.TB, dir string) *planned {
 		tb.Fatalf("lock state: %v", err)
 	}
 	pd := &planned{ws: ws, lock: lf, backend: backend, lockID: id}
-	if pd.state, err = backend.Read(); err != nil {
+	if pd.state, err = backend.Read(ctx); err != nil {
 		pd.unlock(tb)
 		tb.Fatalf("read state: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 	}
 
 	// The state on disk, as the next command reads it.
-	st, err := state.NewLocal(pd.backend.Path()).Read()
+	st, err := state.NewLocal(pd.backend.Path()).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestRunPackerCannotStart(t *testing.T) {
 	if got, wantErr := base.Err.Error(), want+" (log: "+base.LogPath+")"; got != wantErr {
 		t.Errorf("error = %q, want %q", got, wantErr)
 	}
-	st, err := state.NewLocal(pd.backend.Path()).Read()
+	st, err := state.NewLocal(pd.backend.Path()).Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

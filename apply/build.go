@@ -94,9 +94,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	io.WriteString(logFile, header)
 	io.WriteString(machineFile, header)
 
-	// Quiet builds get a heartbeat so a pipeline log shows they are alive.
-	var lastMu sync.Mutex
-	last := a.opts.Now()
+	// A heartbeat, so a pipeline log shows every running build and how
+	// long it has run, also when the build is quiet (waiting for an
+	// instance to boot, or for SSH).
 	done := make(chan struct{})
 	// The heartbeat is over before the node is: no StillRunning after
 	// NodeFinished.
@@ -108,22 +108,14 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		heartbeat.Add(1)
 		go func() {
 			defer heartbeat.Done()
-			t := time.NewTicker(a.opts.Heartbeat / 3)
+			t := time.NewTicker(a.opts.Heartbeat)
 			defer t.Stop()
 			for {
 				select {
 				case <-done:
 					return
 				case <-t.C:
-					lastMu.Lock()
-					quiet := a.opts.Now().Sub(last)
-					if quiet >= a.opts.Heartbeat {
-						last = a.opts.Now()
-					}
-					lastMu.Unlock()
-					if quiet >= a.opts.Heartbeat {
-						a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
-					}
+					a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
 				}
 			}
 		}()
@@ -133,9 +125,6 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		if !ok {
 			return
 		}
-		lastMu.Lock()
-		last = a.opts.Now()
-		lastMu.Unlock()
 		if a.opts.Sink != nil {
 			a.opts.Sink.Output(c.Address, line)
 		}
@@ -221,9 +210,16 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		rec.Error = be.Message
 		buildErr = be
 	}
-	if err := a.opts.State.Update(func(s *state.State) error {
-		old := s.Builds[c.Address]
-		if rec.Status != state.StatusSucceeded && old != nil && (old.Status == state.StatusSucceeded || old.Status == state.StatusSkipped) {
+	// One commit: the build's record, the trees it read when it
+	// succeeded (the Manager drops those no build refers to any more),
+	// and the packer in use when it is not the one recorded.
+	change := &state.Change{Builds: map[string]*state.Build{c.Address: rec}}
+	var packerRec *state.Packer
+	if a.opts.PackerVersion != "" {
+		packerRec = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
+	}
+	a.opts.State.View(func(s *state.State) {
+		if old := s.Builds[c.Address]; rec.Status != state.StatusSucceeded && old != nil && (old.Status == state.StatusSucceeded || old.Status == state.StatusSkipped) {
 			// Keep what the last good build produced (a skipped build
 			// kept it too); the failed attempt only clears the
 			// fingerprint so the next plan retries it.
@@ -231,22 +227,16 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 			keep.Status, keep.Error, keep.Fingerprint, keep.LogPath, keep.ExitCode = rec.Status, rec.Error, "", rec.LogPath, rec.ExitCode
 			keep.RootCauses = nil
 			rec = &keep
+			change.Builds[c.Address] = rec
 		}
-		s.Builds[c.Address] = rec
-		if rec.Status == state.StatusSucceeded {
-			if s.Trees == nil {
-				s.Trees = map[string]map[string]string{}
-			}
-			for d, files := range c.Trees {
-				s.Trees[d] = files
-			}
+		if packerRec != nil && (s.Packer == nil || *s.Packer != *packerRec) {
+			change.Packer = packerRec
 		}
-		if a.opts.PackerVersion != "" {
-			s.Packer = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
-		}
-		pruneTrees(s)
-		return nil
-	}); err != nil {
+	})
+	if rec.Status == state.StatusSucceeded {
+		change.Trees = c.Trees
+	}
+	if err := a.opts.State.Commit(change); err != nil {
 		return &notRecordedError{did: buildDid(res.Status, rec, buildErr), err: err}
 	}
 	return buildErr

@@ -82,7 +82,7 @@ func TestForgetRemovesRenders(t *testing.T) {
 		st.Renders[addr] = &state.Render{Env: parts[1], Image: parts[2], Path: r.path, Digest: plan.Digest([]byte(r.wrote)),
 			Fingerprint: plan.Digest([]byte(r.wrote)), Inputs: map[string]string{}, Values: map[string]string{}}
 	}
-	if err := state.NewLocal(filepath.Join(dir, "state", "packer-hybrid.json")).Write(st); err != nil {
+	if err := state.NewLocal(filepath.Join(dir, "state", "packer-hybrid.json")).Write(ctx, st, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -151,7 +151,7 @@ func TestForgetRemovesRenders(t *testing.T) {
 	}
 
 	// Every render is forgotten, whatever happened to its file.
-	after, err := state.NewLocal(pd.backend.Path()).Read()
+	after, err := state.NewLocal(pd.backend.Path()).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,28 +21,28 @@ import (
 	"github.com/hybridcore/hybrid/state"
 )
 
-// failingBackend fails every write from the first one whose state fail
+// failingBackend fails every commit from the first one whose change fail
 // accepts on, as a state directory made read-only would, and notes when.
 type failingBackend struct {
 	state.Backend
-	fail func(*state.State) bool
+	fail func(*state.Change) bool
 
 	mu       sync.Mutex
 	failedAt time.Time
 	writes   int
 }
 
-func (b *failingBackend) Write(s *state.State) error {
+func (b *failingBackend) Commit(ctx context.Context, lineage string, serial uint64, c *state.Change) (uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.writes++
-	if b.failedAt.IsZero() && b.fail(s) {
+	if b.failedAt.IsZero() && b.fail(c) {
 		b.failedAt = time.Now()
 	}
 	if !b.failedAt.IsZero() {
-		return fmt.Errorf("write state: %w", &fs.PathError{Op: "open", Path: "state/packer-hybrid.json", Err: syscall.EROFS})
+		return 0, fmt.Errorf("commit state: %w", &fs.PathError{Op: "open", Path: "state/packer-hybrid.json.journal", Err: syscall.EROFS})
 	}
-	return b.Backend.Write(s)
+	return b.Backend.Commit(ctx, lineage, serial, c)
 }
 
 // run is one run of a provisioner, from the log the fixture's builds write.
@@ -113,7 +113,7 @@ func TestRunStopsWhenStateCannotBeWritten(t *testing.T) {
 
 	// Renders are recorded; the first build's result is not, nor anything
 	// after it.
-	fb := &failingBackend{Backend: pd.backend, fail: func(s *state.State) bool { return len(s.Builds) > 0 }}
+	fb := &failingBackend{Backend: pd.backend, fail: func(c *state.Change) bool { return len(c.Builds) > 0 }}
 	start := time.Now()
 	res, err := apply.Run(ctx, apply.Options{
 		Workspace: pd.ws, Plan: pd.plan, State: state.NewManagerFor(fb, pd.state), Lock: pd.lock,
@@ -193,7 +193,7 @@ func TestRunStopsWhenStateCannotBeWritten(t *testing.T) {
 
 	// What is on disk: the renders, no build; and no process recorded in
 	// the lock info any more.
-	st, err := state.NewLocal(pd.backend.Path()).Read()
+	st, err := state.NewLocal(pd.backend.Path()).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestBuildTimeout(t *testing.T) {
 	if got := res.Count("", apply.TimedOut); got != 1 || res.OK() {
 		t.Errorf("Count(timed out) = %d, OK() = %v; want 1, false", got, res.OK())
 	}
-	st, err := state.NewLocal(pd.backend.Path()).Read()
+	st, err := state.NewLocal(pd.backend.Path()).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

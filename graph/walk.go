@@ -120,16 +120,18 @@ type WalkFunc func(ctx context.Context, v Vertex) error
 // The graph must not change during the walk. When Validate fails, Walk runs
 // nothing and returns the error in WalkResult.Invalid.
 func (g *Graph) Walk(ctx context.Context, cb WalkFunc) *WalkResult {
-	return g.WalkReporting(ctx, cb, nil)
+	return g.WalkObserved(ctx, cb, nil)
 }
 
-// WalkReporting is Walk, and calls skipped for every vertex that is
-// skipped, as soon as it is: when the failure it waited on lands, not when
-// the walk ends, so the caller can say at once which vertices will not run
-// and why. skipped is called on the walk's own goroutine, one vertex at a
-// time, in dependency order; it should return quickly, as no callback
-// starts meanwhile. A nil skipped makes it Walk.
-func (g *Graph) WalkReporting(ctx context.Context, cb WalkFunc, skipped func(VertexResult)) *WalkResult {
+// WalkObserved is Walk, calling observe with each vertex's result the
+// moment the walk records it, so a caller can report a vertex skipped
+// because of a failure as soon as the failure is known rather than when the
+// walk ends. A vertex whose callback ran is observed after the callback
+// returned; a skipped or cancelled one, when its dependency's outcome
+// decided it. observe is called from the walk's own goroutine, one call at
+// a time, in the order results are recorded; nothing new starts while it
+// runs, so it must return quickly. A nil observe observes nothing.
+func (g *Graph) WalkObserved(ctx context.Context, cb WalkFunc, observe func(VertexResult)) *WalkResult {
 	res := &WalkResult{Results: make(map[string]VertexResult, len(g.vertices))}
 	ix, err := g.check()
 	if err != nil {
@@ -154,6 +156,9 @@ func (g *Graph) WalkReporting(ctx context.Context, cb WalkFunc, skipped func(Ver
 	results := make([]VertexResult, n)
 	record := func(v int, r VertexResult) {
 		results[v] = r
+		if observe != nil {
+			observe(r)
+		}
 		for _, d := range dependents[v] {
 			waiting[d]--
 			if waiting[d] == 0 {
@@ -177,11 +182,7 @@ func (g *Graph) WalkReporting(ctx context.Context, cb WalkFunc, skipped func(Ver
 			causes, cancelled := blockers(ix, i, results)
 			switch {
 			case len(causes) > 0:
-				r := VertexResult{Vertex: v, Outcome: Skipped, RootCauses: causes}
-				record(i, r)
-				if skipped != nil {
-					skipped(r)
-				}
+				record(i, VertexResult{Vertex: v, Outcome: Skipped, RootCauses: causes})
 			case cancelled || ctx.Err() != nil:
 				record(i, VertexResult{Vertex: v, Outcome: Cancelled, Err: ctx.Err()})
 			default:

@@ -163,6 +163,46 @@ func TestWalkFailureSkipsDependents(t *testing.T) {
 	}
 }
 
+// TestWalkObservedReportsSkipsAtOnce checks that a vertex skipped because
+// its dependency failed is observed while the rest of the walk still runs:
+// "slow" finishes only once "app" has been observed skipped, so a walk that
+// reported skips at its end would never see it and "slow" would fail.
+func TestWalkObservedReportsSkipsAtOnce(t *testing.T) {
+	g := New()
+	for _, n := range []String{"app", "base", "slow"} {
+		g.Add(n)
+	}
+	g.Connect(String("app"), String("base"))
+	appSkipped := make(chan struct{})
+	var observed []string
+	res := g.WalkObserved(context.Background(), func(ctx context.Context, v Vertex) error {
+		switch v.Name() {
+		case "base":
+			return errors.New("base broke")
+		case "slow":
+			select {
+			case <-appSkipped:
+				return nil
+			case <-time.After(10 * time.Second):
+				return errors.New("app was not observed skipped while slow ran")
+			}
+		}
+		return nil
+	}, func(r VertexResult) {
+		observed = append(observed, r.Vertex.Name()+" "+r.Outcome.String()+" "+strings.Join(r.RootCauses, ","))
+		if r.Vertex.Name() == "app" && r.Outcome == Skipped {
+			close(appSkipped)
+		}
+	})
+	if got := res.Results["slow"]; got.Outcome != Succeeded {
+		t.Fatalf("slow: %s: %v", got.Outcome, got.Err)
+	}
+	want := []string{"base failed ", "app skipped base", "slow succeeded "}
+	if diff := cmp.Diff(want, observed); diff != "" {
+		t.Errorf("wrong observations (-want +got):\n%s", diff)
+	}
+}
+
 func TestWalkCancellation(t *testing.T) {
 	// "trigger" cancels the walk once "slow" is running. "slow" keeps going
 	// until the walk is cancelled and then finishes normally; "queued" stands
@@ -313,39 +353,5 @@ func TestOutcomeString(t *testing.T) {
 	want := []string{"succeeded", "failed", "skipped", "cancelled", "Outcome(0)"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("wrong names (-want +got):\n%s", diff)
-	}
-}
-
-// TestWalkReportsSkipsAtOnce checks that a vertex is reported skipped as
-// soon as its dependency fails, while an unrelated vertex still runs, and
-// that each skipped vertex is reported once, with its root causes.
-func TestWalkReportsSkipsAtOnce(t *testing.T) {
-	g := newGraph(t, []string{"slow"}, "app -> base", "web -> app")
-	release := make(chan struct{})
-	var reported []string
-	res := g.WalkReporting(context.Background(), func(ctx context.Context, v Vertex) error {
-		switch v.Name() {
-		case "base":
-			return errors.New("base broke")
-		case "slow":
-			// Finishes only once both skips were reported.
-			select {
-			case <-release:
-			case <-time.After(10 * time.Second):
-				return errors.New("the skips were not reported while slow ran")
-			}
-		}
-		return nil
-	}, func(r VertexResult) {
-		reported = append(reported, r.Vertex.Name()+" "+r.Outcome.String()+" "+strings.Join(r.RootCauses, ","))
-		if len(reported) == 2 {
-			close(release)
-		}
-	})
-	if diff := cmp.Diff([]string{"app skipped base", "web skipped base"}, reported); diff != "" {
-		t.Errorf("wrong reports (-want +got):\n%s", diff)
-	}
-	if got := res.Results["slow"].Outcome; got != Succeeded {
-		t.Errorf("slow = %s, want succeeded", got)
 	}
 }

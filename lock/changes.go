@@ -3,6 +3,7 @@ package lock
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Change is one difference between two lockfiles, for "hybrid lock" to print.
@@ -13,7 +14,8 @@ type Change struct {
 	// (sources); Before is empty for a new pin and After for a removed one.
 	Before, After string
 	// Detail says what else changed when the version or commit did not (for
-	// example "constraint changed", "hashes changed", "url changed").
+	// example "constraint changed", "hashes added for darwin_arm64", "url
+	// changed").
 	Detail string
 }
 
@@ -77,9 +79,7 @@ func Changes(old, next *File) []Change {
 			if o.Constraints != n.Constraints {
 				detail = append(detail, "constraint changed")
 			}
-			if !slices.Equal(normalizeHashes(o.Hashes), normalizeHashes(n.Hashes)) {
-				detail = append(detail, "hashes changed")
-			}
+			detail = append(detail, hashChanges(o.Hashes, n.Hashes, sameVersion(o.Version, n.Version))...)
 		}
 		if before != after || len(detail) > 0 {
 			out = append(out, change("plugin."+src, before, after, detail))
@@ -131,4 +131,37 @@ func unionKeys[V any](a, b map[string]V) []string {
 		m[k] = true
 	}
 	return sortedKeys(m)
+}
+
+// hashChanges says, by platform, how a plugin's hashes differ: "hashes
+// added for darwin_arm64, windows_amd64", "hashes changed for linux_amd64",
+// "hashes removed for ...". When the version moved, every hash changed
+// with it, and only the platforms added and removed are worth saying.
+func hashChanges(old, next map[string][]string, sameVersion bool) []string {
+	var added, changed, removed []string
+	for _, p := range unionKeys(old, next) {
+		o, n := normalizeHashes(old[p]), normalizeHashes(next[p])
+		name := p
+		if p == UnknownPlatform {
+			name = "an unknown platform"
+		}
+		switch {
+		case len(o) == 0 && len(n) > 0:
+			added = append(added, name)
+		case len(o) > 0 && len(n) == 0:
+			removed = append(removed, name)
+		case sameVersion && !slices.Equal(o, n):
+			changed = append(changed, name)
+		}
+	}
+	var out []string
+	for _, g := range []struct {
+		what      string
+		platforms []string
+	}{{"added", added}, {"changed", changed}, {"removed", removed}} {
+		if len(g.platforms) > 0 {
+			out = append(out, fmt.Sprintf("hashes %s for %s", g.what, strings.Join(g.platforms, ", ")))
+		}
+	}
+	return out
 }

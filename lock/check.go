@@ -68,6 +68,27 @@ func (f *File) Check(req Requirements) hcl.Diagnostics {
 	return diags
 }
 
+// Lacks reports whether req asks for a pin f does not have: no packer pin,
+// or a required plugin or a declared source without one. It is what
+// "hybrid init" asks before it pins them (AddMissing); a pin that is there
+// but no longer matches is Check's business.
+func (f *File) Lacks(req Requirements) bool {
+	if f.Packer == nil {
+		return true
+	}
+	for _, p := range req.Plugins {
+		if f.Plugins[p.Source] == nil {
+			return true
+		}
+	}
+	for _, s := range req.Sources {
+		if f.Sources[s.Name] == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *File) checkPacker(req Requirements) hcl.Diagnostics {
 	p := f.Packer
 	if p == nil {

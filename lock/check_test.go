@@ -14,7 +14,7 @@ func syncedLock() *File {
 	return &File{
 		Packer: &Packer{Version: "1.9.4", Constraints: ">= 1.9.0"},
 		Plugins: map[string]*Plugin{
-			vsphere: {Source: vsphere, Version: "1.2.1", Constraints: ">= 1.2.0, < 2.0.0", Hashes: []string{hashA}},
+			vsphere: {Source: vsphere, Version: "1.2.1", Constraints: ">= 1.2.0, < 2.0.0", Hashes: here(hashA)},
 		},
 		Sources: map[string]*Source{
 			"examples": {Name: "examples", URL: "https://example.com/examples.git", Ref: "main", Commit: commitA},

@@ -282,13 +282,72 @@ func checkConstraint(c string, attr *hcl.Attribute, what string, diags *hcl.Diag
 	}
 }
 
-// decodeHashes reads a static list of hash strings, reporting each bad element
-// at its own line, and returns the valid ones sorted and de-duplicated.
-func decodeHashes(attr *hcl.Attribute, diags *hcl.Diagnostics) []string {
+// decodeHashes reads a plugin's hashes: an object from platform to a static
+// list of hashes, or a plain list of hashes from a lockfile written before
+// platforms were recorded (returned under UnknownPlatform). Each bad
+// platform or hash is reported at its own line; the valid ones are
+// returned, each list sorted and de-duplicated.
+func decodeHashes(attr *hcl.Attribute, diags *hcl.Diagnostics) map[string][]string {
 	if attr == nil {
 		return nil
 	}
-	elems, d := hcl.ExprList(attr.Expr)
+	out := map[string][]string{}
+	pairs, mapDiags := hcl.ExprMap(attr.Expr)
+	if mapDiags.HasErrors() {
+		if _, isList := hcl.ExprList(attr.Expr); isList.HasErrors() {
+			*diags = append(*diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid plugin hashes",
+				Detail:   "The hashes of a plugin map each platform to the list of its binaries' hashes, such as { linux_amd64 = [\"sha256:...\"] }. Run \"hybrid lock -upgrade\" for this plugin to record them again.",
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			return nil
+		}
+		if hashes := decodeHashList(attr.Expr, diags); len(hashes) > 0 {
+			out[UnknownPlatform] = hashes
+		}
+		return mapOrNil(out)
+	}
+	seen := map[string]hcl.Range{}
+	for _, kv := range pairs {
+		key, ok := exprString(kv.Key, diags)
+		if !ok {
+			continue
+		}
+		platform := key
+		if key == unknownPlatformKey {
+			platform = UnknownPlatform
+		} else if err := CheckPlatform(key); err != nil {
+			*diags = append(*diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid platform",
+				Detail:   fmt.Sprintf("The hashes are keyed by platform, and %s. Run \"hybrid lock -upgrade\" for this plugin to record its hashes again.", err),
+				Subject:  kv.Key.Range().Ptr(),
+			})
+			continue
+		}
+		if prev, dup := seen[key]; dup {
+			*diags = append(*diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate platform",
+				Detail:   fmt.Sprintf("The hashes of platform %s are already listed at line %d. Keep one list.", key, prev.Start.Line),
+				Subject:  kv.Key.Range().Ptr(),
+			})
+			continue
+		}
+		seen[key] = kv.Key.Range()
+		if hashes := decodeHashList(kv.Value, diags); len(hashes) > 0 {
+			out[platform] = hashes
+		}
+	}
+	return mapOrNil(out)
+}
+
+// decodeHashList reads a static list of hash strings, reporting each bad
+// element at its own line, and returns the valid ones sorted and
+// de-duplicated.
+func decodeHashList(expr hcl.Expression, diags *hcl.Diagnostics) []string {
+	elems, d := hcl.ExprList(expr)
 	*diags = append(*diags, d...)
 	var hashes []string
 	for _, e := range elems {
@@ -308,6 +367,14 @@ func decodeHashes(attr *hcl.Attribute, diags *hcl.Diagnostics) []string {
 		hashes = append(hashes, h)
 	}
 	return normalizeHashes(hashes)
+}
+
+// mapOrNil returns m, or nil when it is empty.
+func mapOrNil[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // normalizeHashes sorts and de-duplicates hashes; an empty list becomes nil.

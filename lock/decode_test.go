@@ -36,7 +36,7 @@ func TestBytesDeterministic(t *testing.T) {
 	for range 20 {
 		f := fullFile()
 		// Same pins, hashes in another order, built up in another order.
-		f.Plugins[vsphere].Hashes = []string{hashA, hashB}
+		f.Plugins[vsphere].Hashes = map[string][]string{"darwin_arm64": {hashA}, "linux_amd64": {hashA, hashB}}
 		if got := f.Bytes(); !bytes.Equal(want, got) {
 			t.Fatalf("Bytes is not deterministic:\n%s\n---\n%s", want, got)
 		}
@@ -60,7 +60,7 @@ func TestParseRoundtrip(t *testing.T) {
 		t.Fatal(diags.Error())
 	}
 	want := fullFile()
-	want.Plugins[vsphere].Hashes = []string{hashA, hashB}
+	want.Plugins[vsphere].Hashes["linux_amd64"] = []string{hashA, hashB}
 	diff(t, want, f)
 	if got := f.Bytes(); !bytes.Equal(src, got) {
 		t.Errorf("re-encoding changed the file:\n%s", cmp.Diff(string(src), string(got)))
@@ -76,7 +76,7 @@ func TestParseUnsorted(t *testing.T) {
 	want := &File{
 		Packer: &Packer{Version: "1.9.4"},
 		Plugins: map[string]*Plugin{
-			vsphere: {Source: vsphere, Version: "1.2.1", Hashes: []string{hashA, hashB}},
+			vsphere: {Source: vsphere, Version: "1.2.1", Hashes: map[string][]string{UnknownPlatform: {hashA, hashB}}},
 		},
 		Sources: map[string]*Source{
 			"zeta":  {Name: "zeta", URL: "https://example.com/zeta.git", Commit: commitA},
@@ -231,7 +231,7 @@ func TestWriteRead(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	want.Plugins[vsphere].Hashes = []string{hashA, hashB}
+	want.Plugins[vsphere].Hashes["linux_amd64"] = []string{hashA, hashB}
 	diff(t, want, got)
 
 	// Writing the same pins again leaves the file alone.
@@ -262,4 +262,57 @@ func TestWriteMissingDir(t *testing.T) {
 	if err == nil {
 		t.Fatal("Write into a missing directory succeeded")
 	}
+}
+
+// TestHashesByPlatformRoundtrip checks the two forms of a plugin's hashes:
+// a lockfile from before platforms were recorded (a plain list) reads as
+// hashes of an unknown platform and is rewritten unchanged; once some of
+// them have a platform, the rest are written under "unknown" and read back
+// as they were.
+func TestHashesByPlatformRoundtrip(t *testing.T) {
+	legacy := header + `
+plugin "github.com/hashicorp/vsphere" {
+  version = "1.2.1"
+  hashes = [
+    "` + hashA + `",
+    "` + hashB + `",
+  ]
+}
+`
+	f, diags := Parse([]byte(legacy), DefaultFilename)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	p := f.Plugins[vsphere]
+	diff(t, map[string][]string{UnknownPlatform: {hashA, hashB}}, p.Hashes)
+	diff(t, []string{hashA, hashB}, p.HashesFor("linux_amd64"))
+	if got := string(f.Bytes()); got != legacy {
+		t.Errorf("a legacy lockfile is rewritten:\n%s", cmp.Diff(legacy, got))
+	}
+
+	p.record("linux_amd64", []InstalledPlugin{{Version: "1.2.1", Platform: "linux_amd64", Hash: hashA}})
+	mixed := header + `
+plugin "github.com/hashicorp/vsphere" {
+  version = "1.2.1"
+  hashes = {
+    linux_amd64 = [
+      "` + hashA + `",
+    ]
+    unknown = [
+      "` + hashB + `",
+    ]
+  }
+}
+`
+	if d := cmp.Diff(mixed, string(f.Bytes())); d != "" {
+		t.Errorf("wrong encoding (-want +got):\n%s", d)
+	}
+	back, diags := Parse([]byte(mixed), DefaultFilename)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	diff(t, f, back)
+	diff(t, []string{"linux_amd64"}, back.Plugins[vsphere].Platforms())
+	diff(t, []string{hashA, hashB}, back.Plugins[vsphere].HashesFor("linux_amd64"))
+	diff(t, []string{hashB}, back.Plugins[vsphere].HashesFor("darwin_arm64"))
 }

@@ -1,6 +1,8 @@
 package lock
 
 import (
+	"slices"
+
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -12,7 +14,9 @@ import (
 // on map order or the order of hashes: the header comment, then the packer
 // block, the plugin blocks sorted by source address and the source blocks
 // sorted by name, with hashes sorted and de-duplicated and attributes aligned
-// as hclwrite formats them. Empty optional attributes are left out.
+// as hclwrite formats them. Empty optional attributes are left out. A
+// plugin's hashes are written by platform; only a lockfile whose hashes all
+// have an unknown platform keeps the plain list it was read with.
 func (f *File) Bytes() []byte {
 	out := hclwrite.NewEmptyFile()
 	body := out.Body()
@@ -41,8 +45,8 @@ func (f *File) Bytes() []byte {
 		if p.Constraints != "" {
 			str(b, "constraints", p.Constraints)
 		}
-		if hashes := normalizeHashes(p.Hashes); len(hashes) > 0 {
-			b.SetAttributeRaw("hashes", listTokens(hashes))
+		if toks := hashesTokens(p.Hashes); toks != nil {
+			b.SetAttributeRaw("hashes", toks)
 		}
 	}
 	for _, s := range f.sourceList() {
@@ -54,6 +58,48 @@ func (f *File) Bytes() []byte {
 		str(b, "commit", s.Commit)
 	}
 	return out.Bytes()
+}
+
+// hashesTokens renders a plugin's hashes: an object from platform to the
+// list of its hashes, platforms sorted and "unknown" last, or nil when
+// there is none. Hashes
+// of an unknown platform alone stay a plain list, so that a lockfile
+// written before platforms were recorded is rewritten unchanged.
+func hashesTokens(byPlatform map[string][]string) hclwrite.Tokens {
+	var platforms []string
+	for p, h := range byPlatform {
+		if len(normalizeHashes(h)) > 0 {
+			platforms = append(platforms, p)
+		}
+	}
+	switch {
+	case len(platforms) == 0:
+		return nil
+	case len(platforms) == 1 && platforms[0] == UnknownPlatform:
+		return listTokens(normalizeHashes(byPlatform[UnknownPlatform]))
+	}
+	// Platforms in order, then those of unknown platform ("" sorts first).
+	slices.Sort(platforms)
+	if platforms[0] == UnknownPlatform {
+		platforms = append(platforms[1:], UnknownPlatform)
+	}
+	toks := hclwrite.Tokens{
+		{Type: hclsyntax.TokenOBrace, Bytes: []byte("{")},
+		{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")},
+	}
+	for _, p := range platforms {
+		key := p
+		if p == UnknownPlatform {
+			key = unknownPlatformKey
+		}
+		toks = append(toks,
+			&hclwrite.Token{Type: hclsyntax.TokenIdent, Bytes: []byte(key)},
+			&hclwrite.Token{Type: hclsyntax.TokenEqual, Bytes: []byte("=")},
+		)
+		toks = append(toks, listTokens(normalizeHashes(byPlatform[p]))...)
+		toks = append(toks, &hclwrite.Token{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")})
+	}
+	return append(toks, &hclwrite.Token{Type: hclsyntax.TokenCBrace, Bytes: []byte("}")})
 }
 
 // listTokens renders a list of strings one element per line with a trailing

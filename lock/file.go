@@ -1,6 +1,10 @@
 package lock
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+)
 
 // DefaultFilename is the lockfile's name in the workspace root.
 const DefaultFilename = "hybrid.lock.hcl"
@@ -47,10 +51,12 @@ type Plugin struct {
 	// Constraints is the configuration's constraint for the plugin when the pin
 	// was made; empty when it had none.
 	Constraints string
-	// Hashes are "sha256:<64 lowercase hex>" digests of the plugin binaries
-	// accepted for Version, one per platform it was installed on; sorted and
-	// without duplicates once decoded or encoded.
-	Hashes []string
+	// Hashes are the "sha256:<64 lowercase hex>" digests of the plugin
+	// binaries accepted for Version, keyed by the platform each binary is
+	// built for ("linux_amd64"); under UnknownPlatform, those a lockfile
+	// listed without their platform. Each list is sorted and without
+	// duplicates once decoded or encoded.
+	Hashes map[string][]string
 
 	// DeclRange is where the plugin block starts in the lockfile.
 	DeclRange hcl.Range
@@ -71,6 +77,74 @@ type Source struct {
 
 	// DeclRange is where the source block starts in the lockfile.
 	DeclRange hcl.Range
+}
+
+// HashesFor returns the hashes a binary of the plugin for platform may
+// have: those recorded for that platform and those whose platform is
+// unknown, sorted.
+func (p *Plugin) HashesFor(platform string) []string {
+	out := slices.Clone(p.Hashes[platform])
+	if platform != UnknownPlatform {
+		out = append(out, p.Hashes[UnknownPlatform]...)
+	}
+	return normalizeHashes(out)
+}
+
+// Platforms returns the platforms the plugin has hashes for, sorted,
+// without UnknownPlatform.
+func (p *Plugin) Platforms() []string {
+	var out []string
+	for k, h := range p.Hashes {
+		if k != UnknownPlatform && len(h) > 0 {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// clone returns a deep copy of f (an empty File for nil), without the
+// Missing mark: what a new lockfile starts from.
+func (f *File) clone() *File {
+	out := &File{}
+	if f == nil {
+		return out
+	}
+	if f.Packer != nil {
+		p := *f.Packer
+		out.Packer = &p
+	}
+	for k, p := range f.Plugins {
+		if out.Plugins == nil {
+			out.Plugins = map[string]*Plugin{}
+		}
+		out.Plugins[k] = p.clone()
+	}
+	for k, s := range f.Sources {
+		if out.Sources == nil {
+			out.Sources = map[string]*Source{}
+		}
+		c := *s
+		out.Sources[k] = &c
+	}
+	return out
+}
+
+// clone returns a deep copy of p, so that a new lockfile never shares hash
+// lists with the old one.
+func (p *Plugin) clone() *Plugin {
+	c := *p
+	c.Hashes = nil
+	for k, h := range p.Hashes {
+		if len(h) == 0 {
+			continue
+		}
+		if c.Hashes == nil {
+			c.Hashes = map[string][]string{}
+		}
+		c.Hashes[k] = slices.Clone(h)
+	}
+	return &c
 }
 
 // pluginList returns the plugins sorted by source address.

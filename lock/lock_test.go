@@ -33,12 +33,13 @@ func fullFile() *File {
 				Source:      vsphere,
 				Version:     "1.2.1",
 				Constraints: ">= 1.2.0, < 2.0.0",
-				Hashes:      []string{hashB, hashA, hashB},
+				Hashes:      map[string][]string{"linux_amd64": {hashB, hashA, hashB}, "darwin_arm64": {hashA}},
 			},
 			"github.com/hashicorp/ansible": {
 				Source:  "github.com/hashicorp/ansible",
 				Version: "1.1.0",
-				Hashes:  []string{hashA},
+				// As a lockfile from before platforms were recorded lists them.
+				Hashes: map[string][]string{UnknownPlatform: {hashA}},
 			},
 		},
 		Sources: map[string]*Source{
@@ -55,6 +56,11 @@ func fullFile() *File {
 			},
 		},
 	}
+}
+
+// here returns hashes recorded for the platform the tests run on.
+func here(hashes ...string) map[string][]string {
+	return map[string][]string{CurrentPlatform(): hashes}
 }
 
 func diff(t *testing.T, want, got any) {

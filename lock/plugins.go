@@ -23,7 +23,9 @@ import (
 const PluginProtocol = "x5.0"
 
 // InstalledPlugin is one plugin binary packer has installed, e.g.
-// <dir>/github.com/hashicorp/vsphere/packer-plugin-vsphere_v1.2.1_x5.0_linux_amd64.
+// <dir>/github.com/hashicorp/vsphere/packer-plugin-vsphere_v1.2.1_x5.0_linux_amd64,
+// or one found in a plugin mirror (FindMirroredPlugins), possibly inside
+// the zip file the plugin is released in.
 type InstalledPlugin struct {
 	// Source is the plugin address the binary was found under.
 	Source string
@@ -31,13 +33,18 @@ type InstalledPlugin struct {
 	Version string
 	// Protocol is the plugin protocol from the file name, e.g. "x5.0".
 	Protocol string
-	// Path is the binary's path.
+	// Platform is the platform the binary is built for, from the file name:
+	// "linux_amd64".
+	Platform string
+	// Path is the binary's path, or the path of the zip file holding it.
 	Path string
-	// Hash is the binary's digest, "sha256:<hex>".
+	// Hash is the binary's digest, "sha256:<hex>": what packer records in
+	// the _SHA256SUM file beside the binary it installs.
 	Hash string
 	// Unusable says why packer would ignore this binary (no or a wrong
-	// _SHA256SUM file beside it, an unsupported protocol); empty when packer
-	// can run it.
+	// _SHA256SUM file beside it, an unsupported protocol) or why a mirrored
+	// one cannot be trusted (a zip that does not match its release's
+	// SHA256SUMS); empty when it is fine.
 	Unusable string
 }
 
@@ -106,35 +113,19 @@ func packerConfigDir() string {
 }
 
 // FindPlugins lists the binaries of plugin source installed in dirs for this
-// platform (runtime.GOOS and GOARCH), hashing each one and checking it against
+// platform (CurrentPlatform), hashing each one and checking it against
 // the _SHA256SUM file beside it as packer does. The result is sorted by
 // version, newest first; binaries of one version keep the order of dirs, which
 // is packer's order of preference. Missing directories are skipped; files
 // whose names do not parse are ignored, as packer ignores them.
 func FindPlugins(dirs []string, source string) ([]InstalledPlugin, error) {
-	return findPlugins(dirs, source, nil)
-}
-
-// findPlugins is FindPlugins limited to the versions keep accepts (all when
-// keep is nil), so that only those binaries are hashed.
-func findPlugins(dirs []string, source string, keep func(*version.Version) bool) ([]InstalledPlugin, error) {
 	if err := validPluginSource(source); err != nil {
 		return nil, err
 	}
 	parts := strings.Split(source, "/")
-	typ := parts[2]
-	prefix := "packer-plugin-" + typ + "_"
-	suffix := "_" + runtime.GOOS + "_" + runtime.GOARCH
-	if runtime.GOOS == "windows" {
-		suffix += ".exe"
-	}
+	current := CurrentPlatform()
 
-	type found struct {
-		InstalledPlugin
-		v     *version.Version
-		order int
-	}
-	var all []found
+	var all []InstalledPlugin
 	for _, dir := range dirs {
 		pdir := filepath.Join(dir, parts[0], parts[1], parts[2])
 		entries, err := os.ReadDir(pdir)
@@ -146,16 +137,8 @@ func findPlugins(dirs []string, source string, keep func(*version.Version) bool)
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, suffix) || len(name) < len(prefix)+len(suffix) {
-				continue
-			}
-			// v1.2.1_x5.0
-			vStr, proto, ok := strings.Cut(name[len(prefix):len(name)-len(suffix)], "_")
-			if !ok || !strings.HasPrefix(vStr, "v") {
-				continue
-			}
-			v, err := version.NewVersion(vStr)
-			if err != nil || (keep != nil && !keep(v)) {
+			pf, ok := parsePluginFile(name, parts[2])
+			if !ok || pf.zip || pf.platform != current {
 				continue
 			}
 			path := filepath.Join(pdir, name)
@@ -169,26 +152,73 @@ func findPlugins(dirs []string, source string, keep func(*version.Version) bool)
 			}
 			ip := InstalledPlugin{
 				Source:   source,
-				Version:  strings.TrimPrefix(vStr, "v"),
-				Protocol: proto,
+				Version:  pf.versionString,
+				Protocol: pf.protocol,
+				Platform: pf.platform,
 				Path:     path,
 				Hash:     hash,
 			}
-			ip.Unusable = unusable(path, proto, hash)
-			all = append(all, found{InstalledPlugin: ip, v: v, order: len(all)})
+			ip.Unusable = unusable(path, pf.protocol, hash)
+			all = append(all, ip)
 		}
 	}
-	slices.SortStableFunc(all, func(a, b found) int {
-		if c := b.v.Compare(a.v); c != 0 {
-			return c
+	sortByVersion(all)
+	return all, nil
+}
+
+// sortByVersion sorts plugin binaries by version, newest first, keeping the
+// order of binaries of one version.
+func sortByVersion(ps []InstalledPlugin) {
+	slices.SortStableFunc(ps, func(a, b InstalledPlugin) int {
+		va, errA := version.NewVersion(a.Version)
+		vb, errB := version.NewVersion(b.Version)
+		if errA != nil || errB != nil {
+			return 0
 		}
-		return a.order - b.order
+		return vb.Compare(va)
 	})
-	out := make([]InstalledPlugin, len(all))
-	for i, f := range all {
-		out[i] = f.InstalledPlugin
+}
+
+// pluginFile is what the name of a plugin binary or release zip says:
+// packer-plugin-<type>_v<version>_<protocol>_<os>_<arch>[.exe|.zip].
+type pluginFile struct {
+	versionString string // without the "v"
+	protocol      string
+	platform      string
+	zip           bool
+}
+
+// parsePluginFile parses the name of a binary or release zip of the plugin
+// of type typ ("vsphere"); ok is false for any other file. A binary for
+// Windows ends in ".exe" and only a binary for Windows does; a zip file is
+// named like the binary it holds, without ".exe".
+func parsePluginFile(name, typ string) (pf pluginFile, ok bool) {
+	prefix := "packer-plugin-" + typ + "_"
+	if !strings.HasPrefix(name, prefix) {
+		return pf, false
 	}
-	return out, nil
+	rest := name[len(prefix):]
+	if r, isZip := strings.CutSuffix(rest, ".zip"); isZip {
+		rest, pf.zip = r, true
+	}
+	r, isExe := strings.CutSuffix(rest, ".exe")
+	if isExe && pf.zip {
+		return pf, false
+	}
+	rest = r
+	fields := strings.Split(rest, "_")
+	if len(fields) != 4 || !strings.HasPrefix(fields[0], "v") || fields[2] == "" || fields[3] == "" {
+		return pf, false
+	}
+	pf.platform = fields[2] + "_" + fields[3]
+	if !pf.zip && isExe != (platformExt(pf.platform) == ".exe") {
+		return pf, false
+	}
+	if _, err := version.NewVersion(fields[0]); err != nil {
+		return pf, false
+	}
+	pf.versionString, pf.protocol = strings.TrimPrefix(fields[0], "v"), fields[1]
+	return pf, true
 }
 
 // unusable says why packer 1.9.4 would not run a binary, or "" if it would.
@@ -252,51 +282,4 @@ func HashFile(path string) (string, error) {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// VerifyPluginHashes checks, for every pinned plugin, the binaries of the
-// pinned version installed in dirs: every one of them must have a hash listed
-// in the lockfile, and at least one must be usable by packer. It returns the
-// binary packer will run for each plugin (the first usable one in dirs order),
-// keyed by source, and an error listing every problem, each with what to do.
-func (f *File) VerifyPluginHashes(dirs []string) (map[string]InstalledPlugin, error) {
-	use := map[string]InstalledPlugin{}
-	var errs []error
-	for _, p := range f.pluginList() {
-		pinned, err := version.NewVersion(p.Version)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("plugin %s: %s pins the invalid version %q; run \"hybrid lock -upgrade %s\"", p.Source, DefaultFilename, p.Version, p.Source))
-			continue
-		}
-		installed, err := findPlugins(dirs, p.Source, pinned.Equal)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("plugin %s: %w", p.Source, err))
-			continue
-		}
-		var usable []InstalledPlugin
-		var unusableMsgs []string
-		for _, ip := range installed {
-			if !slices.Contains(p.Hashes, ip.Hash) {
-				errs = append(errs, fmt.Errorf("plugin %s binary %s has hash %s which is not in %s; it may have been tampered with; reinstall it or run \"hybrid lock -upgrade %s\"",
-					p.Source, ip.Path, ip.Hash, DefaultFilename, p.Source))
-				continue
-			}
-			if ip.Unusable != "" {
-				unusableMsgs = append(unusableMsgs, fmt.Sprintf("%s: %s", ip.Path, ip.Unusable))
-				continue
-			}
-			usable = append(usable, ip)
-		}
-		switch {
-		case len(usable) > 0:
-			use[p.Source] = usable[0]
-		case len(unusableMsgs) > 0:
-			errs = append(errs, fmt.Errorf("plugin %s %s is installed but packer cannot use it (%s); reinstall it with \"packer plugins install %s v%s\"",
-				p.Source, p.Version, strings.Join(unusableMsgs, "; "), p.Source, p.Version))
-		default:
-			errs = append(errs, fmt.Errorf("plugin %s %s is pinned in %s but not installed in %s; install it with \"packer plugins install %s v%s\", or run \"hybrid lock -upgrade %s\" to pin an installed version",
-				p.Source, p.Version, DefaultFilename, strings.Join(dirs, string(os.PathListSeparator)), p.Source, p.Version, p.Source))
-		}
-	}
-	return use, errors.Join(errs...)
 }

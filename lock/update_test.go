@@ -21,7 +21,7 @@ const (
 // (newer, but packer cannot use it).
 func installed() map[string][]InstalledPlugin {
 	ip := func(v, hash, unusable string) InstalledPlugin {
-		return InstalledPlugin{Source: vsphere, Version: v, Protocol: "x5.0", Path: "/p/" + v, Hash: hash, Unusable: unusable}
+		return InstalledPlugin{Source: vsphere, Version: v, Protocol: "x5.0", Platform: CurrentPlatform(), Path: "/p/" + v, Hash: hash, Unusable: unusable}
 	}
 	return map[string][]InstalledPlugin{
 		vsphere: {
@@ -32,7 +32,7 @@ func installed() map[string][]InstalledPlugin {
 			ip("1.2.1", hashA, ""),
 		},
 		"github.com/hashicorp/ansible": {
-			{Source: "github.com/hashicorp/ansible", Version: "1.1.0", Protocol: "x5.0", Path: "/a", Hash: hashB},
+			{Source: "github.com/hashicorp/ansible", Version: "1.1.0", Protocol: "x5.0", Platform: CurrentPlatform(), Path: "/a", Hash: hashB},
 		},
 	}
 }
@@ -61,7 +61,7 @@ func TestUpdate(t *testing.T) {
 			want: func(f *File) {
 				f.Packer.Version = "1.9.5"
 				f.Plugins[vsphere].Version = "1.3.0"
-				f.Plugins[vsphere].Hashes = []string{hashC, hashD}
+				f.Plugins[vsphere].Hashes = here(hashC, hashD)
 				f.Sources["examples"].Commit = commitNew
 			},
 			wantResolved: []string{"examples"},
@@ -105,7 +105,7 @@ func TestUpdate(t *testing.T) {
 			},
 			want: func(f *File) {
 				f.Sources["base"] = &Source{Name: "base", URL: "/srv/git/base.git", Commit: commitB}
-				f.Plugins["github.com/hashicorp/ansible"] = &Plugin{Source: "github.com/hashicorp/ansible", Version: "1.1.0", Hashes: []string{hashB}}
+				f.Plugins["github.com/hashicorp/ansible"] = &Plugin{Source: "github.com/hashicorp/ansible", Version: "1.1.0", Hashes: here(hashB)}
 			},
 			wantResolved: []string{"base"},
 		},
@@ -118,7 +118,7 @@ func TestUpdate(t *testing.T) {
 			want: func(f *File) {
 				f.Packer.Version = "1.9.5"
 				f.Plugins[vsphere].Version = "1.3.0"
-				f.Plugins[vsphere].Hashes = []string{hashC, hashD}
+				f.Plugins[vsphere].Hashes = here(hashC, hashD)
 				f.Sources["examples"].Commit = commitNew
 			},
 			wantResolved: []string{"examples"},
@@ -141,15 +141,15 @@ func TestUpdate(t *testing.T) {
 			up: Upgrade{Names: []string{vsphere}},
 			want: func(f *File) {
 				f.Plugins[vsphere].Version = "1.3.0"
-				f.Plugins[vsphere].Hashes = []string{hashC, hashD}
+				f.Plugins[vsphere].Hashes = here(hashC, hashD)
 			},
 		},
 		"upgrade at the same version adds hashes": {
-			old: func(f *File) { f.Plugins[vsphere].Version = "1.3.0"; f.Plugins[vsphere].Hashes = []string{hashA} },
+			old: func(f *File) { f.Plugins[vsphere].Version = "1.3.0"; f.Plugins[vsphere].Hashes = here(hashA) },
 			up:  Upgrade{Names: []string{vsphere}},
 			want: func(f *File) {
 				f.Plugins[vsphere].Version = "1.3.0"
-				f.Plugins[vsphere].Hashes = []string{hashA, hashC, hashD}
+				f.Plugins[vsphere].Hashes = here(hashA, hashC, hashD)
 			},
 		},
 		"upgrade of packer uses the version found": {
@@ -158,7 +158,7 @@ func TestUpdate(t *testing.T) {
 			old:    func(f *File) { f.Packer.Version = "1.9.0" },
 			want: func(f *File) {
 				f.Plugins[vsphere].Version = "1.3.0"
-				f.Plugins[vsphere].Hashes = []string{hashC, hashD}
+				f.Plugins[vsphere].Hashes = here(hashC, hashD)
 				f.Sources["examples"].Commit = commitNew
 			},
 			wantResolved: []string{"examples"},
@@ -305,8 +305,8 @@ func TestUpdateDoesNotShareHashes(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	got.Plugins[vsphere].Hashes[0] = "changed"
-	if old.Plugins[vsphere].Hashes[0] != hashA {
+	got.Plugins[vsphere].Hashes[CurrentPlatform()][0] = "changed"
+	if old.Plugins[vsphere].Hashes[CurrentPlatform()][0] != hashA {
 		t.Error("the new File shares its hash slice with the old one")
 	}
 }
@@ -328,7 +328,8 @@ func TestChanges(t *testing.T) {
 	old.Sources["gone"] = &Source{Name: "gone", URL: "/g", Commit: commitB}
 	next := syncedLock()
 	next.Packer.Version = "1.9.5"
-	next.Plugins[vsphere].Hashes = []string{hashA, hashC}
+	next.Plugins[vsphere].Hashes = here(hashA, hashC)
+	next.Plugins[vsphere].Hashes["plan9_arm"] = []string{hashD}
 	next.Plugins["github.com/hashicorp/ansible"] = &Plugin{Source: "github.com/hashicorp/ansible", Version: "1.1.0"}
 	next.Sources["examples"].Commit = commitNew
 	next.Sources["examples"].Ref = "dev"
@@ -337,7 +338,7 @@ func TestChanges(t *testing.T) {
 	want := []Change{
 		{Address: "packer", Before: "1.9.4", After: "1.9.5"},
 		{Address: "plugin.github.com/hashicorp/ansible", After: "1.1.0"},
-		{Address: "plugin.github.com/hashicorp/vsphere", Before: "1.2.1", After: "1.2.1", Detail: "hashes changed"},
+		{Address: "plugin.github.com/hashicorp/vsphere", Before: "1.2.1", After: "1.2.1", Detail: "hashes added for plan9_arm, hashes changed for " + CurrentPlatform()},
 		{Address: "source.examples", Before: commitA[:12], After: commitNew[:12], Detail: "ref changed"},
 		{Address: "source.gone", Before: commitB[:12]},
 	}
@@ -350,7 +351,7 @@ func TestChanges(t *testing.T) {
 	wantLines := []string{
 		"packer: 1.9.4 -> 1.9.5",
 		"plugin.github.com/hashicorp/ansible: pinned 1.1.0",
-		"plugin.github.com/hashicorp/vsphere: 1.2.1 (hashes changed)",
+		"plugin.github.com/hashicorp/vsphere: 1.2.1 (hashes added for plan9_arm, hashes changed for " + CurrentPlatform() + ")",
 		"source.examples: 8f3c1a2b9d0e -> 111111111111 (ref changed)",
 		"source.gone: removed (was 4d5e6f7a8b9c)",
 	}

@@ -119,29 +119,68 @@ func parseVersion(out string) (string, error) {
 	return "", fmt.Errorf("unexpected `packer version` output %q; check that the binary is packer", firstLine(out))
 }
 
-// FmtCheck runs `packer fmt -check` on the templates directly in dir and
-// returns the files that need formatting, as packer names them (dir joined
-// with the file name). It returns none when all are formatted.
-func FmtCheck(ctx context.Context, bin, dir string) ([]string, error) {
-	args := []string{"fmt", "-check", safePath(dir)}
+// FmtOptions selects what Fmt does with the templates it is given.
+type FmtOptions struct {
+	// Check changes nothing and reports whether any file needs formatting,
+	// as "packer fmt -check" does.
+	Check bool
+	// Diff prints the changes as unified diffs, as "packer fmt -diff" does.
+	Diff bool
+}
+
+// FmtResult is what one "packer fmt" run reported.
+type FmtResult struct {
+	// Output is what packer printed on stdout: the name of every file it
+	// formatted (with Check: would format), each followed by its diff with
+	// Diff. Names are dir joined with the file name.
+	Output []byte
+	// Unformatted reports that, with Check, some file needs formatting
+	// (packer exited with status 3).
+	Unformatted bool
+}
+
+// Fmt runs "packer fmt" on the templates and var files directly in dir
+// (*.pkr.hcl and *.pkrvars.hcl), rewriting them unless opts.Check. It
+// returns a *CommandError when packer fails, for example on a file that
+// does not parse; packer's own message is then in the error's Detail.
+func Fmt(ctx context.Context, bin, dir string, opts FmtOptions) (*FmtResult, error) {
+	args := []string{"fmt"}
+	if opts.Check {
+		args = append(args, "-check")
+	}
+	if opts.Diff {
+		args = append(args, "-diff")
+	}
+	args = append(args, safePath(dir))
 	logRun(bin, "", args, nil)
 	out, err := runShort(ctx, bin, "", baseEnv(), args)
 	if err != nil {
 		return nil, err
 	}
-	switch out.exitCode {
-	case 0:
-		return nil, nil
-	case 3:
-		var files []string
-		for _, line := range strings.Split(string(out.stdout), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				files = append(files, line)
-			}
-		}
-		return files, nil
+	switch {
+	case out.exitCode == 0:
+		return &FmtResult{Output: out.stdout}, nil
+	case out.exitCode == 3 && opts.Check:
+		return &FmtResult{Output: out.stdout, Unformatted: true}, nil
 	}
 	return nil, &CommandError{Command: "fmt", ExitCode: out.exitCode, Detail: errorDetail(string(out.combined))}
+}
+
+// FmtCheck runs "packer fmt -check" on the templates directly in dir and
+// returns the files that need formatting, as packer names them (dir joined
+// with the file name). It returns none when all are formatted.
+func FmtCheck(ctx context.Context, bin, dir string) ([]string, error) {
+	res, err := Fmt(ctx, bin, dir, FmtOptions{Check: true})
+	if err != nil || !res.Unformatted {
+		return nil, err
+	}
+	var files []string
+	for _, line := range strings.Split(string(res.Output), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			files = append(files, line)
+		}
+	}
+	return files, nil
 }
 
 // Validate runs `packer validate` for inv, with the same builds, var files

@@ -135,6 +135,63 @@ func TestFmtCheckDashDir(t *testing.T) {
 	}
 }
 
+// TestFmt runs packer fmt in each mode on a directory with one messy
+// template: -check reports it and changes nothing, -diff shows the change,
+// and the plain run rewrites it so that a second check passes.
+func TestFmt(t *testing.T) {
+	bin := packerBin(t)
+	ctx := context.Background()
+	messy := "source \"null\" \"y\" {\ncommunicator   = \"none\"\n}\n"
+	tidy := "source \"null\" \"y\" {\n  communicator = \"none\"\n}\n"
+
+	tests := map[string]struct {
+		opts            FmtOptions
+		wantUnformatted bool
+		wantOutput      []string // substrings of packer's stdout
+		wantFile        string
+	}{
+		"check":      {opts: FmtOptions{Check: true}, wantUnformatted: true, wantOutput: []string{"messy.pkr.hcl\n"}, wantFile: messy},
+		"check diff": {opts: FmtOptions{Check: true, Diff: true}, wantUnformatted: true, wantOutput: []string{"messy.pkr.hcl\n", "-communicator   = \"none\"\n", "+  communicator = \"none\"\n"}, wantFile: messy},
+		"write":      {opts: FmtOptions{}, wantOutput: []string{"messy.pkr.hcl\n"}, wantFile: tidy},
+		"write diff": {opts: FmtOptions{Diff: true}, wantOutput: []string{"+  communicator = \"none\"\n"}, wantFile: tidy},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "messy.pkr.hcl")
+			writeFile(t, file, messy, 0o644)
+			res, err := Fmt(ctx, bin, dir, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Unformatted != tt.wantUnformatted {
+				t.Errorf("Unformatted = %v, want %v", res.Unformatted, tt.wantUnformatted)
+			}
+			for _, want := range tt.wantOutput {
+				if !strings.Contains(string(res.Output), want) {
+					t.Errorf("output lacks %q:\n%s", want, res.Output)
+				}
+			}
+			got, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantFile, string(got)); diff != "" {
+				t.Errorf("wrong file after fmt (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// A template that does not parse is packer's error, not a result.
+	broken := t.TempDir()
+	writeFile(t, filepath.Join(broken, "broken.pkr.hcl"), "source \"null\" {\n", 0o644)
+	_, err := Fmt(ctx, bin, broken, FmtOptions{Check: true})
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.Command != "fmt" || ce.ExitCode != 1 || !strings.Contains(ce.Detail, "broken.pkr.hcl") {
+		t.Errorf("Fmt(broken) error = %v, want a CommandError naming the file", err)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	bin := packerBin(t)
 	ctx := context.Background()

@@ -1,5 +1,5 @@
 // Package packer owns everything about running the packer binary: finding it,
-// reading its version, and running `packer fmt -check`, `packer validate` and
+// reading its version, and running `packer fmt`, `packer validate` and
 // `packer build` for one image with its working directory, `-only` filter,
 // var files in layer order and sensitive values in its environment.
 //

@@ -154,7 +154,7 @@ func (w *benchWorkspace) prepare() error {
 	if err := recordApplied(st, ws, p); err != nil {
 		return err
 	}
-	if err := state.NewLocal(statePath(w.dir)).Write(st); err != nil {
+	if err := state.NewLocal(statePath(w.dir)).Write(context.Background(), st, false); err != nil {
 		return err
 	}
 	files := map[string]bool{}
@@ -263,7 +263,7 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 		go func() {
 			defer close(stateDone)
 			if lockID, stateErr = backend.Lock(context.Background(), state.LockInfo{Operation: "plan"}); stateErr == nil {
-				st, stateErr = backend.Read()
+				st, stateErr = backend.Read(context.Background())
 			}
 		}()
 	}})

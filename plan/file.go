@@ -10,8 +10,9 @@ import (
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 )
 
-// fileKind marks a JSON document as a saved plan.
-const fileKind = "hybrid-plan"
+// DocumentKind is the "kind" of a plan's JSON document: what plan -json
+// prints and plan -out saves.
+const DocumentKind = "hybrid-plan"
 
 type planFile struct {
 	Kind string `json:"kind"`
@@ -24,7 +25,7 @@ func Encode(p *Plan) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(planFile{Kind: fileKind, Plan: p}); err != nil {
+	if err := enc.Encode(planFile{Kind: DocumentKind, Plan: p}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -56,8 +57,8 @@ func Decode(b []byte) (*Plan, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("not a hybrid plan file: %v", err)
 	}
-	if f.Kind != fileKind {
-		return nil, fmt.Errorf("not a hybrid plan file (it has no \"kind\": %q); create one with hybrid plan -out=FILE", fileKind)
+	if f.Kind != DocumentKind {
+		return nil, fmt.Errorf("not a hybrid plan file (it has no \"kind\": %q); create one with hybrid plan -out=FILE", DocumentKind)
 	}
 	if major(f.FormatVersion) != major(FormatVersion) {
 		return nil, fmt.Errorf("plan file format %s is not supported by this hybrid (it reads %s); make the plan again with this hybrid", f.FormatVersion, FormatVersion)

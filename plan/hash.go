@@ -68,7 +68,7 @@ const (
 	// digestOutside is a path or link leading outside the workspace,
 	// which hybrid never opens.
 	digestOutside = "outside-workspace"
-	gitDirName     = ".git"
+	gitDirName    = ".git"
 )
 
 // Dir returns the tree of every regular file under the workspace-relative

@@ -365,6 +365,12 @@ func (pl *planner) checkoutNeeded(n *node) (bool, string) {
 	return false, ""
 }
 
+// recordedSourceFingerprint is the fingerprint of the checkout a state
+// record describes, computed over the same inputs as a planned source's.
+func recordedSourceFingerprint(rec *state.Source) string {
+	return Fingerprint(map[string]string{"url": rec.URL, "ref": rec.Ref, "commit": rec.Commit})
+}
+
 // source plans a source's checkout. The checkout is moved to the locked
 // commit only when a build that reads it will run (or a -target names it);
 // otherwise the change is a no-op whose Note says how the checkout differs
@@ -378,7 +384,7 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 	c.After = Fingerprint(c.Inputs)
 	rec := pl.st.Sources[n.source]
 	if rec != nil {
-		c.Before = Fingerprint(map[string]string{"url": rec.URL, "ref": rec.Ref, "commit": rec.Commit})
+		c.Before = recordedSourceFingerprint(rec)
 	}
 	var reasons []Reason
 	action := NoOp
@@ -906,7 +912,11 @@ func (pl *planner) treeReasons(input, before, after string, now map[string]strin
 		out = append(out, r)
 	}
 	if more > 0 {
-		out = append(out, Reason{Kind: ReasonFile, Input: what, Message: fmt.Sprintf("and %d more files in %s", more, what)})
+		files := "files"
+		if more == 1 {
+			files = "file"
+		}
+		out = append(out, Reason{Kind: ReasonFile, Input: what, Message: fmt.Sprintf("and %d more %s in %s", more, files, what)})
 	}
 	if len(out) == 0 {
 		out = append(out, Reason{Kind: ReasonFile, Input: what, Before: short(before), After: short(after), Message: fmt.Sprintf("%s files changed", what)})
@@ -921,7 +931,7 @@ func forget(st *state.State, addr string) *Change {
 	case TypeSource:
 		c.Source = rest
 		if s := st.Sources[rest]; s != nil {
-			c.Before = s.Commit
+			c.Before = recordedSourceFingerprint(s)
 		}
 	default:
 		c.Env, c.Image, _ = strings.Cut(rest, ".")

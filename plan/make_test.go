@@ -231,3 +231,22 @@ func TestPlanCacheIgnoresStaleEntries(t *testing.T) {
 		t.Errorf("after a template edit: %s, want 4 to rebuild", p.Summary)
 	}
 }
+
+// TestForgetSourceFingerprint: a source that left hybrid.hcl is forgotten
+// with the fingerprint its state record had, computed as for a source
+// still configured, not its bare commit.
+func TestForgetSourceFingerprint(t *testing.T) {
+	dir := readsWorkspace(t)
+	st := state.New()
+	rec := &state.Source{URL: "https://example.invalid/templates.git", Ref: "main", Commit: strings.Repeat("1a2b3c4d", 5)}
+	st.Sources["templates"] = rec
+	_, p := planOf(t, dir, st)
+	c := p.Change("source.templates")
+	if c == nil {
+		t.Fatal("no change for the forgotten source")
+	}
+	want := plan.Fingerprint(map[string]string{"url": rec.URL, "ref": rec.Ref, "commit": rec.Commit})
+	if c.Action != plan.Delete || c.Before != want || c.After != "" {
+		t.Errorf("got %s with fingerprints %q -> %q, want delete with %q -> \"\"", c.Action, c.Before, c.After, want)
+	}
+}

@@ -302,7 +302,11 @@ func (g *Git) recoverCheckout(ctx context.Context, dir, gitDir, display string, 
 		return nil, fmt.Errorf("after finishing the interrupted checkout of %s in %s, %s still differs from it; run git status there, then hybrid sources sync again", short(m.To), display, left[0].path)
 	}
 	pruneEmptyDirs(dir, from, to)
-	rec.notes = append(rec.notes, fmt.Sprintf("finished the interrupted checkout of %s in %s (%d files)", short(m.To), display, len(changes)))
+	files := "files"
+	if len(changes) == 1 {
+		files = "file"
+	}
+	rec.notes = append(rec.notes, fmt.Sprintf("finished the interrupted checkout of %s in %s (%d %s)", short(m.To), display, len(changes), files))
 	return rec, removeMarker(gitDir)
 }
 

@@ -127,7 +127,11 @@ func (g *Git) Sync(ctx context.Context, root string, src Source) (res *SyncResul
 	ctx = withSupervisor(ctx, lock)
 	notes := append([]string(nil), lock.notes...)
 	if n := removeTempClones(rootReal, src.Name); n > 0 {
-		notes = append(notes, fmt.Sprintf("removed %d unfinished clone(s) of %s left by interrupted syncs", n, display))
+		clones := "unfinished clones"
+		if n == 1 {
+			clones = "unfinished clone"
+		}
+		notes = append(notes, fmt.Sprintf("removed %d %s of %s left by interrupted syncs", n, clones, display))
 	}
 	dir, exists, err := sourceDir(rootReal, src.Name, display)
 	if err != nil {

@@ -281,7 +281,7 @@ func TestSyncRemovesOnlyItsTempClones(t *testing.T) {
 		writeFile(t, filepath.Join(root, n, "f.txt"), "x\n")
 	}
 	res := mustSync(t, g, root, Source{Name: "src", URL: r.URL, Ref: "main", Commit: r.Main[2]})
-	if !strings.Contains(strings.Join(res.Recovered, "\n"), "removed 2 unfinished clone(s)") {
+	if !strings.Contains(strings.Join(res.Recovered, "\n"), "removed 2 unfinished clones") {
 		t.Errorf("Recovered = %q, want it to say two clones were removed", res.Recovered)
 	}
 	for _, n := range ours {

@@ -7,36 +7,86 @@ import (
 	"time"
 )
 
-// Backend stores one state. Every implementation must pass the conformance
+// Backend stores one state: a header (format, lineage, serial, packer,
+// plugins, last run) and records keyed by address (sources, renders,
+// builds) or by digest (trees). A node's result is one small Commit,
+// whatever the state's size. Every implementation must pass the conformance
 // suite in package statetest.
+//
+// A Backend value is one client of the store: while it holds the lock, a
+// second Lock on it fails like one from another client would. To commit
+// from many goroutines without losing any change, use a Manager.
 type Backend interface {
-	// Read returns the stored state, or New() when there is none yet (its
-	// lineage becomes fixed on the first Write). A state that cannot be
-	// read is an error, and the backend then refuses to Write until a later
-	// Read succeeds, so a file hybrid could not understand is never replaced.
-	Read() (*State, error)
-	// Write stores s atomically, sets s.Serial to the stored serial plus
-	// one and keeps the previous state as a backup. It refuses a state whose
-	// lineage differs from the stored one, and a state whose serial is not
-	// the stored serial (it was read before another write landed).
-	Write(s *State) error
+	// Read returns the whole state (New() with a fresh lineage when there
+	// is none; the lineage is fixed by the first Commit or Write). A
+	// state that cannot be read is an error, and the backend then refuses
+	// to Commit or Write until a later Read succeeds, so that a state
+	// hybrid could not understand is never replaced.
+	Read(ctx context.Context) (*State, error)
+	// Commit applies c atomically on top of the stored state whose
+	// lineage is lineage and serial is serial (what the caller last read
+	// or committed), and returns the new serial (serial+1). It refuses
+	// another lineage or a stale serial (someone else wrote) with an
+	// error naming both. On an empty store it accepts serial 0 and any
+	// lineage (a UUID), which it fixes. c must pass Change.Check; Commit
+	// may fill in c's records' env and image as Check does, and does
+	// nothing else to c (a Manager prunes trees, not the backend).
+	Commit(ctx context.Context, lineage string, serial uint64, c *Change) (uint64, error)
+	// Write replaces the whole state (state push, init -migrate-state)
+	// and sets s.Serial to the stored serial: one more than both the
+	// serial it replaces and s.Serial. It refuses a state of another
+	// lineage, or one older than the stored state (s.Serial below the
+	// stored serial), unless force. It never replaces a stored state it
+	// cannot read, even with force.
+	Write(ctx context.Context, s *State, force bool) error
 	// Lock takes the state lock and returns its ID. When the lock is held
 	// it fails at once with a *LockError, unless ctx has a deadline: then
 	// it retries with backoff until the deadline.
 	Lock(ctx context.Context, info LockInfo) (string, error)
 	// Unlock releases the lock with the given ID, which must be the one
-	// this backend holds.
+	// this client holds.
 	Unlock(id string) error
+	// LockInfo returns the current holder's info, nil when unlocked.
+	LockInfo(ctx context.Context) (*LockInfo, error)
+	// ForceUnlock removes the lock with the given ID whoever holds it
+	// (hybrid force-unlock). An ID that is not the current lock's is
+	// refused.
+	ForceUnlock(ctx context.Context, id string) error
 }
 
-// BackupReader is a backend that keeps the state as it was before the last
-// write, for recovery by hand.
+// ChildTracker is implemented by backends whose lock info records the
+// processes the holder started that could outlive it (see Child), and that
+// end a dead holder's processes when they take its lock over. The local
+// backend is one; apply and the commands use it when the backend is.
+type ChildTracker interface {
+	// AddChild records a started process in the lock info of the lock
+	// this client holds; an error means it is not recorded.
+	AddChild(c Child) error
+	// RemoveChild forgets a process that has ended.
+	RemoveChild(pid int) error
+	// ChildEnv is the KEY=VALUE environment entry (ChildEnv) that marks
+	// every process started under the lock, "" when no lock is held.
+	ChildEnv() string
+	// StaleLock is the lock info of a dead holder the last Lock took
+	// over, nil when the lock was free and clean.
+	StaleLock() *LockInfo
+	// EndedChildren says what the last Lock or ForceUnlock did about the
+	// processes a dead holder left running.
+	EndedChildren() []EndedChild
+}
+
+// BackupReader is a backend that keeps an earlier state for recovery by
+// hand.
 type BackupReader interface {
-	// ReadBackup returns the previous state.
+	// ReadBackup returns the backup.
 	ReadBackup() (*State, error)
 }
 
-var _ BackupReader = (*Local)(nil)
+var (
+	_ Backend      = (*Local)(nil)
+	_ BackupReader = (*Local)(nil)
+	_ ChildTracker = (*Local)(nil)
+)
 
 // LockInfo describes who holds the state lock. It is stored as JSON next to
 // the state so that a second command can say who is in its way.

@@ -123,17 +123,8 @@ func (e *OrphanError) Error() string {
 // a hybrid killed now would leave it running unknown to the next one (only
 // ChildEnv would find it).
 func (l *Local) AddChild(c Child) error {
-	if c.PID <= 0 {
-		return errors.New("record child process: no process ID")
-	}
-	if c.PGID == 0 {
-		c.PGID = c.PID
-	}
-	if c.Start == 0 {
-		c.Start, _ = processStart(c.PID)
-	}
-	if c.Since.IsZero() {
-		c.Since = time.Now().UTC()
+	if err := CompleteChild(&c); err != nil {
+		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -160,16 +151,9 @@ func (l *Local) RemoveChild(pid int) error {
 		return nil
 	}
 	info := *l.held
-	info.Children = slices.DeleteFunc(slices.Clone(info.Children), func(c Child) bool {
-		// A group that outlived its leader stays recorded, so the next
-		// holder still ends it if this one dies.
-		return c.PID == pid && !groupHasLive(c.PGID)
-	})
+	info.Children = WithoutChild(info.Children, pid)
 	if len(info.Children) == len(l.held.Children) {
 		return nil
-	}
-	if len(info.Children) == 0 {
-		info.Children = nil
 	}
 	if err := l.writeLockInfo(&info); err != nil {
 		return fmt.Errorf("remove process %d from the state lock info: %w", pid, err)
@@ -197,6 +181,62 @@ func (l *Local) EndedChildren() []EndedChild {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.ended)
+}
+
+// CompleteChild checks c and fills in what AddChild leaves to the backend:
+// a zero Start is read from the system, a zero PGID is the PID, a zero
+// Since is now. Backends other than Local use it in their AddChild.
+func CompleteChild(c *Child) error {
+	if c.PID <= 0 {
+		return errors.New("record child process: no process ID")
+	}
+	if c.PGID == 0 {
+		c.PGID = c.PID
+	}
+	if c.Start == 0 {
+		c.Start, _ = processStart(c.PID)
+	}
+	if c.Since.IsZero() {
+		c.Since = time.Now().UTC()
+	}
+	return nil
+}
+
+// WithoutChild returns children without the child whose process ID is pid,
+// unless processes of its group still run: a group that outlived its leader
+// stays recorded, so the next holder still ends it if this one dies. The
+// result is a new slice, nil when empty.
+func WithoutChild(children []Child, pid int) []Child {
+	out := slices.DeleteFunc(slices.Clone(children), func(c Child) bool {
+		return c.PID == pid && !groupHasLive(c.PGID)
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// EndOrphans makes sure no process the dead lock holder prev started still
+// runs on this machine, as Local.Lock does when it takes a lock over (see
+// Child): it waits briefly for them to end, kills them, and reports what
+// it did. The error is an *OrphanError when some still run. Backends whose
+// lock can be held from another machine call it only when prev's holder
+// ran on this one (see SameHost).
+func EndOrphans(ctx context.Context, prev *LockInfo) ([]EndedChild, error) {
+	if prev == nil || (prev.ID == "" && len(prev.Children) == 0) {
+		return nil, nil
+	}
+	return endOrphans(ctx, prev)
+}
+
+// SameHost reports whether the lock info was written by a process on this
+// machine (its Who names this host).
+func SameHost(info *LockInfo) bool {
+	_, host, ok := strings.Cut(info.Who, "@")
+	if !ok {
+		return false
+	}
+	return host == strings.SplitN(Who(), "@", 2)[1]
 }
 
 // orphan is a live process of a dead holder.

@@ -178,7 +178,7 @@ func TestForceUnlockEndsDeadHoldersChildren(t *testing.T) {
 	path := tempStatePath(t)
 	dead, leader, members, stray := killedHolder(t, path)
 	l := state.NewLocal(path)
-	if err := l.ForceUnlock(dead); err != nil {
+	if err := l.ForceUnlock(context.Background(), dead); err != nil {
 		t.Fatalf("ForceUnlock: %v", err)
 	}
 	for _, pid := range append(members, stray) {

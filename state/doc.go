@@ -1,12 +1,22 @@
 // Package state owns hybrid's record of what it has done: the state model
-// (sources synced, var files rendered, images built, with the fingerprints and
-// per-input digests plan compares against), its JSON encoding, and the
-// backends that store it with atomic writes, backups and locking.
+// (a header, and records keyed by address: sources synced, var files
+// rendered, images built, with the fingerprints and per-input digests plan
+// compares against, and the file trees they read), its JSON encoding, and
+// the backends that store it, with locking and crash safety.
 //
-// The local backend keeps the state in state/packer-hybrid.json. Every write
-// goes through internal/atomicfile, bumps serial by exactly one, keeps the
-// previous file as <name>.backup and refuses to replace a file it could not
-// read. A lock (an OS file lock on <name>.lock plus a JSON lock-info file
+// A node's result is one Change: the records it puts and deletes. A Backend
+// commits a Change atomically on top of the serial its caller read,
+// incrementing the serial by one; its cost does not depend on the state's
+// size. A Manager serializes the commits of many goroutines and keeps the
+// state in memory, so that apply records each node as it finishes.
+//
+// The local backend keeps a snapshot of the whole state in
+// state/packer-hybrid.json (the JSON `state pull` prints) and an append-only
+// journal of the commits since, beside it; the journal is folded into the
+// snapshot when it grows and when a command that wrote releases the lock.
+// Snapshots go through internal/atomicfile, keep the previous one as
+// <name>.backup, and a file hybrid could not read is never replaced. A lock
+// (an OS file lock on <name>.lock plus a JSON lock-info file
 // <name>.lock.info) guards every command that writes state.
 //
 // The lock info also records the processes the holder started that could

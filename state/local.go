@@ -1,15 +1,18 @@
 package state
 
 import (
-	"crypto/sha256"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/gofrs/flock"
+	"github.com/google/uuid"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 )
@@ -23,44 +26,84 @@ const (
 	BackupSuffix   = ".backup"
 	LockSuffix     = ".lock"
 	LockInfoSuffix = ".lock.info"
+	JournalSuffix  = ".journal"
 )
 
 const filePerm = 0o644
 
-// Local is the default backend: a JSON file on the local disk, written with
-// internal/atomicfile, with the previous version kept as <path>.backup.
+// minJournalLimit is the journal size below which it is never compacted:
+// a small state would otherwise be rewritten every few commits.
+const minJournalLimit = 1 << 20
+
+// Local is the default backend: a snapshot of the whole state in
+// state/packer-hybrid.json (the JSON that Encode writes, what people and
+// `state pull` read), plus an append-only journal beside it
+// (<path>.journal, see journal.go) that holds the commits made since.
+//
+// A Commit appends one line to the journal and fsyncs it: its cost does
+// not depend on the state's size. Read is the snapshot plus every whole
+// journal entry that follows it, in order, up to the first torn one: a
+// crash at any byte leaves exactly the commits that returned (and maybe
+// the one in flight). The journal is folded into a new snapshot
+// (compaction) when it grows past the snapshot's size (and at least 1 MiB),
+// and when a client that committed releases the lock, so that between
+// commands the snapshot holds everything. Compaction keeps the snapshot it
+// replaces as <path>.backup, writes the new one with internal/atomicfile
+// (temporary file, fsync, rename, fsync of the directory), then removes the
+// journal; a crash between the two leaves entries that the snapshot
+// already holds, which Read skips by their serial. Write (state push)
+// replaces the snapshot the same way.
+//
+// Commit, Write and compaction run while this client holds the state lock,
+// or else take the OS lock for their duration, so that two writers never
+// append at once; while another client holds the lock they are refused with
+// a *LockError. Readers take no lock: Read reads the journal before the
+// snapshot, so a compaction in between is never seen half done.
 //
 // A Local is safe for use by several goroutines, and represents one client:
 // while it holds the lock, a second Lock on it fails like one from another
-// process would. To apply many changes from many goroutines without losing
-// any, use a Manager.
+// process would. To commit from many goroutines without losing any change,
+// use a Manager.
 type Local struct {
 	path string
+	// limit overrides the journal size that triggers compaction (tests).
+	limit int64
 
 	mu      sync.Mutex
-	readErr error        // why the stored state could not be read; blocks Write
+	readErr error        // why the stored state could not be read; blocks writes
 	fl      *flock.Flock // the OS lock while held
 	held    *LockInfo    // the lock info while held
 	stale   *LockInfo    // what the last Lock took over, if anything
 	ended   []EndedChild // what it did about the processes its holder left
-	// known is the file as this backend last read or wrote it: while the
-	// bytes on disk are still those, a Write need not decode them again to
-	// check their lineage and serial.
-	known knownFile
+	// known is the store as this client last read or wrote it.
+	known known
+	// dirty is set when this client appended to the journal since it
+	// last compacted: releasing the lock compacts.
+	dirty bool
 }
 
-type knownFile struct {
-	ok      bool
-	digest  [sha256.Size]byte
+// known is the store as a client last read or wrote it: while its files are
+// still those, a Commit need not read them again to check the lineage and
+// serial, so its cost does not grow with the state.
+type known struct {
+	ok bool
+	// snap is the snapshot's file info; nil when there is none.
+	snap os.FileInfo
+	// journal is the journal's file info, nil when there is none, and
+	// journalSize the bytes of it read or written.
+	journal     os.FileInfo
+	journalSize int64
+	// keep is how much of the journal is worth keeping: up to the end of
+	// the last entry applied. What follows is a torn entry, or entries
+	// that do not follow the snapshot (dropped counts those), and goes
+	// before the next append.
+	keep    int64
+	dropped int
+	// entries counts the entries applied on top of the snapshot.
+	entries int
 	lineage string
 	serial  uint64
 }
-
-func (l *Local) remember(data []byte, lineage string, serial uint64) {
-	l.known = knownFile{ok: true, digest: sha256.Sum256(data), lineage: lineage, serial: serial}
-}
-
-var _ Backend = (*Local)(nil)
 
 // NewLocal returns a backend for the state file at path (DefaultPath when
 // path is empty). Nothing is read or created until it is used.
@@ -71,10 +114,11 @@ func NewLocal(path string) *Local {
 	return &Local{path: path}
 }
 
-// Path is the state file.
+// Path is the state file (the snapshot).
 func (l *Local) Path() string { return l.path }
 
-// BackupPath is where the previous state is kept.
+// BackupPath is where the snapshot before the last compaction or Write is
+// kept.
 func (l *Local) BackupPath() string { return l.path + BackupSuffix }
 
 // LockPath is the file that carries the OS lock.
@@ -83,108 +127,410 @@ func (l *Local) LockPath() string { return l.path + LockSuffix }
 // LockInfoPath is the JSON file that says who holds the lock.
 func (l *Local) LockInfoPath() string { return l.path + LockInfoSuffix }
 
+// JournalPath is the journal of the commits made since the snapshot.
+func (l *Local) JournalPath() string { return l.path + JournalSuffix }
+
 // Read implements Backend.
-func (l *Local) Read() (*State, error) {
+func (l *Local) Read(ctx context.Context) (*State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	data, err := os.ReadFile(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		l.readErr = nil
-		return New(), nil
-	}
+	s, _, err := l.load()
+	l.readErr = err
 	if err != nil {
-		l.readErr = fmt.Errorf("read state: %w", err)
-		return nil, l.readErr
+		return nil, err
 	}
-	s, err := Decode(data)
-	if err != nil {
-		l.readErr = fmt.Errorf("%s: %w", l.path, err)
-		return nil, l.readErr
-	}
-	l.readErr = nil
-	l.remember(data, s.Lineage, s.Serial)
 	return s, nil
 }
 
-// Write implements Backend. It creates the state's directory when needed and
-// first removes temporary files a crashed write left next to the state, when
-// no other process holds the lock.
-func (l *Local) Write(s *State) error {
-	if s == nil {
-		return errors.New("write state: no state")
+// load reads the stored state and remembers what it read in l.known. It
+// returns the snapshot's bytes too (nil when there is none). The journal is
+// read before the snapshot: a compaction replaces the snapshot before it
+// removes the journal, so whichever snapshot is read holds at least what
+// the journal read before it was folded into. l.mu must be held.
+func (l *Local) load() (*State, []byte, error) {
+	jdata, jfi, err := readJournal(l.JournalPath())
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state journal: %w", err)
+	}
+	k := known{ok: true, journal: jfi, journalSize: int64(len(jdata))}
+	sdata, sfi, err := readFile(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Whatever a journal holds without its snapshot belongs to a
+		// state that was moved aside; the first commit removes it.
+		l.known = k
+		return New(), nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state: %w", err)
+	}
+	s, err := Decode(sdata)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", l.path, err)
+	}
+	k.snap = sfi
+	lines, _ := splitJournal(jdata)
+	var start int64
+	for i, ln := range lines {
+		e, err := decodeEntry(ln.payload)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: the entry at byte %d is not valid: %w; move the journal aside to read the state without the commits from this one on", l.JournalPath(), start, err)
+		}
+		start = ln.end
+		if e.Serial <= s.Serial {
+			continue // already in the snapshot: a compaction was cut short
+		}
+		if e.Lineage != s.Lineage || e.Serial != s.Serial+1 {
+			k.dropped = len(lines) - i
+			break
+		}
+		s.Apply(e.Change)
+		s.Serial = e.Serial
+		k.entries++
+		k.keep = ln.end
+	}
+	k.lineage, k.serial = s.Lineage, s.Serial
+	l.known = k
+	return s, sdata, nil
+}
+
+// readFile reads a file with the info of what was read.
+func readFile(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return readOpen(f)
+}
+
+// readJournal reads the journal; nothing, and no error, when there is
+// none.
+func readJournal(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return readOpen(f)
+}
+
+func readOpen(f *os.File) ([]byte, os.FileInfo, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, fi, nil
+}
+
+// unchanged reports whether the store's files are still those l.known
+// describes, so that its lineage and serial are still known. l.mu must be
+// held.
+func (l *Local) unchanged() bool {
+	k := &l.known
+	if !k.ok {
+		return false
+	}
+	sfi, err := os.Stat(l.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if k.snap != nil {
+			return false
+		}
+	case err != nil:
+		return false
+	default:
+		if k.snap == nil || !os.SameFile(sfi, k.snap) || sfi.Size() != k.snap.Size() || !sfi.ModTime().Equal(k.snap.ModTime()) {
+			return false
+		}
+	}
+	jfi, err := os.Lstat(l.JournalPath())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return k.journal == nil
+	case err != nil:
+		return false
+	}
+	return k.journal != nil && os.SameFile(jfi, k.journal) && jfi.Size() == k.journalSize
+}
+
+// refuseUnreadable is the error of a write refused because the stored
+// state could not be read.
+func refuseUnreadable(err error) error {
+	return fmt.Errorf("refusing to overwrite a state that could not be read: %w", err)
+}
+
+// Commit implements Backend: one journal line, fsync'd (the first commit
+// of a store writes the snapshot instead).
+func (l *Local) Commit(ctx context.Context, lineage string, serial uint64, c *Change) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("commit state: %w", err)
+	}
+	if err := c.Check(); err != nil {
+		return 0, fmt.Errorf("commit state: %w", err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.readErr != nil {
-		return fmt.Errorf("refusing to overwrite a state that could not be read: %w", l.readErr)
+		return 0, refuseUnreadable(l.readErr)
 	}
-	old, err := os.ReadFile(l.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		old = nil
-	case err != nil:
-		return fmt.Errorf("write state: %w", err)
+	release, lockErr := l.writeLock()
+	defer release()
+	if !l.unchanged() {
+		if _, _, err := l.load(); err != nil {
+			l.readErr = err
+			return 0, refuseUnreadable(err)
+		}
 	}
-	serial := s.Serial
-	if old != nil {
-		prev := &State{Lineage: l.known.lineage, Serial: l.known.serial}
-		if !l.known.ok || sha256.Sum256(old) != l.known.digest {
-			var err error
-			if prev, err = Decode(old); err != nil {
-				l.readErr = fmt.Errorf("%s: %w", l.path, err)
-				return fmt.Errorf("refusing to overwrite a state that could not be read: %w", l.readErr)
+	k := &l.known
+	exists := k.snap != nil
+	if exists && k.lineage != lineage {
+		return 0, fmt.Errorf("refusing to commit to %s: it holds the state with lineage %s, and this change was made for lineage %s; they are different states", l.path, k.lineage, lineage)
+	}
+	if k.serial != serial {
+		return 0, fmt.Errorf("refusing to commit to %s: the stored state is at serial %d, and this change was made against serial %d (someone else wrote the state since it was read); read it again and retry under the state lock", l.path, k.serial, serial)
+	}
+	if lockErr != nil {
+		return 0, fmt.Errorf("refusing to commit to %s: %w", l.path, lockErr)
+	}
+	if !exists {
+		if _, err := uuid.Parse(lineage); err != nil {
+			return 0, fmt.Errorf("commit state: lineage %q is not a UUID", lineage)
+		}
+		s := &State{FormatVersion: FormatVersion, Lineage: lineage}
+		s.normalize()
+		s.Apply(c)
+		s.Serial = 1
+		if err := l.replaceSnapshot(s, nil); err != nil {
+			return 0, err
+		}
+		return 1, nil
+	}
+	line, err := encodeEntry(&journalEntry{FormatVersion: FormatVersion, Lineage: lineage, Serial: serial + 1, Change: c})
+	if err != nil {
+		return 0, err
+	}
+	if err := l.appendJournal(line); err != nil {
+		return 0, err
+	}
+	k.entries++
+	k.serial = serial + 1
+	l.dirty = true
+	if k.journalSize > l.journalLimit() {
+		// The commit is durable already: a compaction that fails only
+		// leaves a longer journal.
+		if err := l.compact(); err != nil {
+			slog.Warn("state: cannot fold the journal into the snapshot; the journal keeps every commit", "state", l.path, "error", err)
+		}
+	}
+	return serial + 1, nil
+}
+
+// journalLimit is the journal size past which a commit compacts.
+func (l *Local) journalLimit() int64 {
+	if l.limit > 0 {
+		return l.limit
+	}
+	if l.known.snap != nil {
+		return max(minJournalLimit, l.known.snap.Size())
+	}
+	return minJournalLimit
+}
+
+// appendJournal appends one line to the journal and fsyncs it, first
+// cutting off what l.known says is not worth keeping (a torn entry a crash
+// left). l.mu and the OS lock must be held, and l.known be current.
+func (l *Local) appendJournal(line []byte) error {
+	k := &l.known
+	path := l.JournalPath()
+	created := k.journal == nil
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|oNoFollow, filePerm)
+	if err != nil {
+		return fmt.Errorf("commit state: %w", err)
+	}
+	defer f.Close()
+	fail := func(err error) error {
+		// What is on disk is no longer what k says.
+		k.ok = false
+		return fmt.Errorf("commit state: %s: %w", path, err)
+	}
+	if k.journalSize != k.keep {
+		if k.dropped > 0 {
+			slog.Warn("state: dropping journal entries that do not follow the snapshot", "journal", path, "entries", k.dropped)
+		}
+		if err := f.Truncate(k.keep); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Truncate(k.keep)
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if created {
+		if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+			return fail(err)
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	k.journal, k.journalSize, k.keep, k.dropped = fi, fi.Size(), fi.Size(), 0
+	return nil
+}
+
+// compact folds the journal into a new snapshot. l.mu and the OS lock must
+// be held.
+func (l *Local) compact() error {
+	s, snap, err := l.load()
+	if err != nil {
+		l.readErr = err
+		return err
+	}
+	if l.known.entries == 0 {
+		// Nothing to fold: at most a torn entry, or entries the
+		// snapshot holds already.
+		if l.known.journal != nil {
+			if err := os.Remove(l.JournalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
 			}
+			l.known.journal, l.known.journalSize, l.known.keep, l.known.dropped = nil, 0, 0, 0
 		}
-		if prev.Lineage != s.Lineage {
-			return fmt.Errorf("refusing to write state with lineage %s over %s, which has lineage %s: they are different states; move the file aside to start a new one", s.Lineage, l.path, prev.Lineage)
-		}
-		if s.Serial != prev.Serial {
-			return fmt.Errorf("refusing to write state: %s changed since it was read (read serial %d, now %d); read it again and retry under the state lock", l.path, s.Serial, prev.Serial)
-		}
-		serial = prev.Serial
+		l.dirty = false
+		return nil
 	}
-	c := s.DeepCopy()
-	c.Serial = serial + 1
-	data, err := Encode(c)
+	return l.replaceSnapshot(s, snap)
+}
+
+// replaceSnapshot writes s as the new snapshot, keeping backup (when not
+// nil) as the backup, then removes the journal: every entry in it is in s,
+// or belongs to the state s replaces. l.mu and the OS lock must be held.
+func (l *Local) replaceSnapshot(s *State, backup []byte) error {
+	data, err := Encode(s)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	l.cleanTemps()
-	if old != nil {
-		if err := atomicfile.Write(l.BackupPath(), old, filePerm); err != nil {
+	l.removeTemps()
+	if backup != nil {
+		if err := atomicfile.Write(l.BackupPath(), backup, filePerm); err != nil {
 			return fmt.Errorf("write state backup: %w", err)
 		}
 	}
 	if err := atomicfile.Write(l.path, data, filePerm); err != nil {
+		l.known.ok = false
 		return err
 	}
-	l.remember(data, c.Lineage, c.Serial)
-	s.Serial = c.Serial
+	// From here the new state is the stored one. A journal that cannot
+	// be removed holds only entries it already has, which Read skips.
+	k := known{ok: true, lineage: s.Lineage, serial: s.Serial}
+	if err := os.Remove(l.JournalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		slog.Warn("state: cannot remove the journal after writing the snapshot", "journal", l.JournalPath(), "error", err)
+		k.ok = false
+	}
+	fi, err := os.Stat(l.path)
+	if err != nil {
+		k.ok = false
+	}
+	k.snap = fi
+	l.known = k
+	l.dirty = false
+	return nil
+}
+
+// writeLock makes sure that no other client writes while this one does:
+// either this client holds the state lock, or it takes the OS lock until
+// release is called. When another client holds the lock, err is a
+// *LockError. release is never nil. l.mu must be held.
+func (l *Local) writeLock() (release func(), err error) {
+	nothing := func() {}
+	if l.held != nil {
+		return nothing, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+		return nothing, fmt.Errorf("lock state: %w", err)
+	}
+	probe := flock.New(l.LockPath())
+	got, err := probe.TryLock()
+	if err != nil {
+		return nothing, fmt.Errorf("lock state: %s: %w", l.LockPath(), err)
+	}
+	if !got {
+		holder, _ := readLockInfo(l.LockInfoPath())
+		return nothing, &LockError{Info: holder}
+	}
+	return func() { probe.Unlock() }, nil
+}
+
+// Write implements Backend. It creates the state's directory when needed,
+// keeps the state it replaces as the backup and removes the temporary
+// files a crashed write left next to the state.
+func (l *Local) Write(ctx context.Context, s *State, force bool) error {
+	if s == nil {
+		return errors.New("write state: no state")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.readErr != nil {
+		return refuseUnreadable(l.readErr)
+	}
+	release, lockErr := l.writeLock()
+	defer release()
+	prev, snap, err := l.load()
+	if err != nil {
+		l.readErr = err
+		return refuseUnreadable(err)
+	}
+	next := s.Serial + 1
+	var backup []byte
+	if l.known.snap != nil {
+		if prev.Lineage != s.Lineage && !force {
+			return fmt.Errorf("refusing to write state with lineage %s over %s, which has lineage %s: they are different states; move the file aside to start a new one", s.Lineage, l.path, prev.Lineage)
+		}
+		if s.Serial < prev.Serial && !force {
+			return fmt.Errorf("refusing to write state: %s changed since it was read (read serial %d, now %d); read it again and retry under the state lock", l.path, s.Serial, prev.Serial)
+		}
+		next = max(s.Serial, prev.Serial) + 1
+		backup = snap
+		if l.known.entries > 0 {
+			if backup, err = Encode(prev); err != nil {
+				return err
+			}
+		}
+	}
+	if lockErr != nil {
+		return fmt.Errorf("refusing to write %s: %w", l.path, lockErr)
+	}
+	c := s.DeepCopy()
+	c.Serial = next
+	if err := l.replaceSnapshot(c, backup); err != nil {
+		return err
+	}
+	s.Serial = next
 	s.FormatVersion = FormatVersion
 	return nil
 }
 
-// cleanTemps removes temporary files that a write interrupted by a crash
-// left next to the state. It only does so while no other process can be
-// writing: when this backend holds the lock, or when the lock is free.
-// l.mu must be held.
-func (l *Local) cleanTemps() {
-	if l.held == nil {
-		probe := flock.New(l.LockPath())
-		got, err := probe.TryLock()
-		if err != nil || !got {
-			return
-		}
-		defer probe.Unlock()
-	}
-	l.removeTemps()
-}
-
 // removeTemps removes atomicfile's temporary files for the state, its backup
-// and its lock info. The caller must hold the OS lock.
+// and its lock info, which a write interrupted by a crash left behind. The
+// caller must hold the OS lock.
 func (l *Local) removeTemps() {
 	dir, base := filepath.Dir(l.path), filepath.Base(l.path)
 	for _, name := range []string{base + "-", base + BackupSuffix + "-", base + LockInfoSuffix + "-"} {
@@ -208,7 +554,8 @@ func globEscape(s string) string {
 	return string(b)
 }
 
-// ReadBackup returns the state as it was before the last write.
+// ReadBackup returns the snapshot as it was before the last compaction or
+// Write: after a command that wrote the state, the state before it.
 func (l *Local) ReadBackup() (*State, error) {
 	data, err := os.ReadFile(l.BackupPath())
 	if err != nil {

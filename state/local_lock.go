@@ -35,10 +35,10 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 	start := time.Now()
 	_, wait := ctx.Deadline()
 	delay := lockRetryMin
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("lock state: %w", err)
+	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return "", fmt.Errorf("lock state: %w", err)
-		}
 		id, holder, err := l.tryLock(ctx, info)
 		if err != nil || id != "" {
 			return id, err
@@ -52,15 +52,17 @@ func (l *Local) Lock(ctx context.Context, info LockInfo) (string, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+		case <-t.C:
+		}
+		if ctx.Err() != nil {
 			// One last look, so a lock released right at the deadline
-			// is not missed.
+			// is not missed; then the error says who holds it.
 			if id, holder2, err := l.tryLock(ctx, info); err != nil || id != "" {
 				return id, err
 			} else if holder2 != nil {
 				holder = holder2
 			}
 			return "", &LockError{Info: holder, Waited: time.Since(start)}
-		case <-t.C:
 		}
 		delay = min(delay*2, lockRetryMax)
 	}
@@ -148,9 +150,17 @@ func (l *Local) Unlock(id string) error {
 	return l.release()
 }
 
-// release removes the lock info, then drops the OS lock, so that the next
-// holder never sees this holder's info. l.mu must be held.
+// release folds the journal this client wrote into the snapshot, so that
+// between commands the snapshot holds the whole state, then removes the
+// lock info and drops the OS lock, so that the next holder never sees this
+// holder's info. A compaction that fails is logged: the journal still holds
+// every commit. l.mu must be held.
 func (l *Local) release() error {
+	if l.dirty {
+		if err := l.compact(); err != nil {
+			slog.Warn("state: cannot fold the journal into the snapshot; the journal keeps every commit", "state", l.path, "error", err)
+		}
+	}
 	err := os.Remove(l.LockInfoPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		err = nil
@@ -172,7 +182,7 @@ func (l *Local) release() error {
 // When the holder is gone, the processes it started that still run are
 // ended first, as Lock does (EndedChildren says which); those that cannot
 // be are named in the error, and the lock is removed all the same.
-func (l *Local) ForceUnlock(id string) error {
+func (l *Local) ForceUnlock(ctx context.Context, id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ended = nil
@@ -203,7 +213,7 @@ func (l *Local) ForceUnlock(id string) error {
 	defer probe.Unlock()
 	// The holder is gone: so must be what it started, or the next command
 	// would not know of it.
-	orphanErr := l.takeOverChildren(context.Background(), info)
+	orphanErr := l.takeOverChildren(ctx, info)
 	if err := os.Remove(l.LockInfoPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("force-unlock: %w", err)
 	}
@@ -212,6 +222,29 @@ func (l *Local) ForceUnlock(id string) error {
 		return fmt.Errorf("force-unlock: removed lock %s, but processes its holder started still run and could not be ended: %s (%s); stop them before the next apply", id, procList(oe.Procs), oe.Reason)
 	}
 	return nil
+}
+
+// LockInfo implements Backend: this client's lock, or the lock info file
+// of another holder. The info a holder that died left behind is returned
+// too, until the next Lock takes it over or force-unlock removes it.
+func (l *Local) LockInfo(ctx context.Context) (*LockInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read state lock info: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held != nil {
+		h := *l.held
+		return &h, nil
+	}
+	info, err := readLockInfo(l.LockInfoPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state lock info: %w", err)
+	}
+	return info, nil
 }
 
 // StaleLock returns the lock info of a dead holder that the last successful

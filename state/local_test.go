@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
 	"github.com/hybridcore/hybrid/state"
@@ -24,14 +25,74 @@ func tempStatePath(t *testing.T) string {
 }
 
 func TestLocalConformance(t *testing.T) {
-	statetest.TestBackend(t, func(t *testing.T) state.Backend {
-		return state.NewLocal(tempStatePath(t))
-	})
+	statetest.TestBackend(t,
+		func(t *testing.T) state.Backend { return state.NewLocal(tempStatePath(t)) },
+		func(t *testing.T, b state.Backend) state.Backend { return state.NewLocal(b.(*state.Local).Path()) })
 }
 
-func TestLocalSharedStore(t *testing.T) {
+// TestLocalConformanceCompacting runs the suite with a journal compacted
+// every few commits.
+func TestLocalConformanceCompacting(t *testing.T) {
+	local := func(path string) state.Backend {
+		l := state.NewLocal(path)
+		state.SetJournalLimit(l, 2048)
+		return l
+	}
+	statetest.TestBackend(t,
+		func(t *testing.T) state.Backend { return local(tempStatePath(t)) },
+		func(t *testing.T, b state.Backend) state.Backend { return local(b.(*state.Local).Path()) })
+}
+
+func TestLocalBackupKept(t *testing.T) {
+	ctx := context.Background()
 	path := tempStatePath(t)
-	statetest.TestSharedStore(t, state.NewLocal(path), state.NewLocal(path))
+	b := state.NewLocal(path)
+	s, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.LastRun = &state.Run{Command: "first", Who: "a@b", Outcome: "ok"}
+	if err := b.Write(ctx, s, false); err != nil {
+		t.Fatal(err)
+	}
+	first := s.DeepCopy()
+	s.LastRun.Command = "second"
+	if err := b.Write(ctx, s, false); err != nil {
+		t.Fatal(err)
+	}
+	wantBackup := func(what string, want *state.State) {
+		t.Helper()
+		got, err := b.ReadBackup()
+		if err != nil {
+			t.Fatalf("%s: ReadBackup: %v", what, err)
+		}
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: backup (-want +got):\n%s", what, diff)
+		}
+	}
+	wantBackup("after a Write", first)
+
+	// Commits go to the journal; the backup is the snapshot that the
+	// compaction at Unlock replaces: the state before the command.
+	before := s.DeepCopy()
+	id, err := b.Lock(ctx, state.LockInfo{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := state.NewManager(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, img := range []string{"a", "b", "c"} {
+		if err := m.PutBuild(state.BuildAddr("dev", img), &state.Build{Env: "dev", Image: img, Status: state.StatusSucceeded}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantBackup("while committing", first)
+	if err := b.Unlock(id); err != nil {
+		t.Fatal(err)
+	}
+	wantBackup("after the command", before)
 }
 
 func TestLocalDefaultPath(t *testing.T) {
@@ -56,16 +117,21 @@ func TestLocalRefusesBadState(t *testing.T) {
 			}
 
 			b := state.NewLocal(path)
-			_, err = b.Read()
+			_, err = b.Read(context.Background())
 			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 				t.Errorf("Read: got %v, want an error naming %s and containing %q", err, path, want)
 			}
 			// Neither the backend that failed to read the file, nor a new
 			// one that never read it, may replace it.
 			for _, b := range []*state.Local{b, state.NewLocal(path)} {
-				s := state.New()
-				if err := b.Write(s); err == nil || !strings.Contains(err.Error(), "refusing to overwrite a state that could not be read") {
-					t.Errorf("Write over a bad state: got %v, want a refusal", err)
+				for _, force := range []bool{false, true} {
+					s := state.New()
+					if err := b.Write(context.Background(), s, force); err == nil || !strings.Contains(err.Error(), "refusing to overwrite a state that could not be read") {
+						t.Errorf("Write (force %v) over a bad state: got %v, want a refusal", force, err)
+					}
+				}
+				if _, err := b.Commit(context.Background(), testLineage, 0, &state.Change{}); err == nil || !strings.Contains(err.Error(), "refusing to overwrite a state that could not be read") {
+					t.Errorf("Commit over a bad state: got %v, want a refusal", err)
 				}
 			}
 			got, err := os.ReadFile(path)
@@ -78,7 +144,10 @@ func TestLocalRefusesBadState(t *testing.T) {
 			if _, err := os.Stat(path + state.BackupSuffix); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a refused write left a backup (stat: %v)", err)
 			}
-			if _, err := state.NewManager(b); err == nil {
+			if _, err := os.Stat(path + state.JournalSuffix); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a refused commit left a journal (stat: %v)", err)
+			}
+			if _, err := state.NewManager(context.Background(), b); err == nil {
 				t.Errorf("NewManager over a bad state succeeded")
 			}
 		})
@@ -87,12 +156,13 @@ func TestLocalRefusesBadState(t *testing.T) {
 
 func TestLocalReadFailureIsRemembered(t *testing.T) {
 	path := tempStatePath(t)
+	ctx := context.Background()
 	good := state.NewLocal(path)
-	s, err := good.Read()
+	s, err := good.Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := good.Write(s); err != nil {
+	if err := good.Write(ctx, s, false); err != nil {
 		t.Fatal(err)
 	}
 	valid, _ := os.ReadFile(path)
@@ -101,7 +171,7 @@ func TestLocalReadFailureIsRemembered(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Read(); err == nil {
+	if _, err := b.Read(ctx); err == nil {
 		t.Fatal("Read of a truncated state succeeded")
 	}
 	// Someone puts a valid file back: the backend still refuses until it
@@ -109,14 +179,20 @@ func TestLocalReadFailureIsRemembered(t *testing.T) {
 	if err := os.WriteFile(path, valid, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Write(s); err == nil {
+	if err := b.Write(ctx, s, false); err == nil {
 		t.Errorf("Write after a failed Read succeeded, want a refusal until the next Read")
 	}
-	if _, err := b.Read(); err != nil {
+	if _, err := b.Commit(ctx, s.Lineage, s.Serial, &state.Change{}); err == nil {
+		t.Errorf("Commit after a failed Read succeeded, want a refusal until the next Read")
+	}
+	if _, err := b.Read(ctx); err != nil {
 		t.Fatalf("Read of the restored state: %v", err)
 	}
-	if err := b.Write(s); err != nil {
+	if err := b.Write(ctx, s, false); err != nil {
 		t.Errorf("Write after a successful Read: %v", err)
+	}
+	if _, err := b.Commit(ctx, s.Lineage, s.Serial, &state.Change{}); err != nil {
+		t.Errorf("Commit after a successful Read: %v", err)
 	}
 }
 
@@ -129,8 +205,9 @@ func TestLocalMigratesV1(t *testing.T) {
 	if err := os.WriteFile(path, v1, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	b := state.NewLocal(path)
-	s, err := b.Read()
+	s, err := b.Read(ctx)
 	if err != nil {
 		t.Fatalf("Read of a format 1 state: %v", err)
 	}
@@ -141,7 +218,7 @@ func TestLocalMigratesV1(t *testing.T) {
 		t.Errorf("Read rewrote the file")
 	}
 
-	if err := b.Write(s); err != nil {
+	if err := b.Write(ctx, s, false); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
 	data, err := os.ReadFile(path)
@@ -156,7 +233,7 @@ func TestLocalMigratesV1(t *testing.T) {
 	}
 	want := v1Want()
 	want.Serial = 8
-	got, err := state.NewLocal(path).Read()
+	got, err := state.NewLocal(path).Read(ctx)
 	if err != nil {
 		t.Fatalf("Read of the rewritten state: %v", err)
 	}
@@ -223,13 +300,13 @@ func TestLocalForceUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err = admin.ForceUnlock("not-the-id")
+	err = admin.ForceUnlock(context.Background(), "not-the-id")
 	if err == nil || !strings.Contains(err.Error(), "does not match the current lock "+id) {
 		t.Errorf("ForceUnlock with a wrong ID: got %v, want an error naming %s", err, id)
 	}
 	// The holder is alive in this process: its lock info goes, but the
 	// OS lock stays with it, and the error says so.
-	err = admin.ForceUnlock(id)
+	err = admin.ForceUnlock(context.Background(), id)
 	if err == nil || !strings.Contains(err.Error(), "still holds the OS lock") {
 		t.Errorf("ForceUnlock of a live holder: got %v, want it to name the process", err)
 	}
@@ -239,7 +316,7 @@ func TestLocalForceUnlock(t *testing.T) {
 	if err := holder.Unlock(id); err != nil {
 		t.Errorf("the holder's Unlock after a force-unlock: %v", err)
 	}
-	if err := admin.ForceUnlock(id); err == nil || !strings.Contains(err.Error(), "not locked") {
+	if err := admin.ForceUnlock(context.Background(), id); err == nil || !strings.Contains(err.Error(), "not locked") {
 		t.Errorf("ForceUnlock with no lock: got %v, want 'not locked'", err)
 	}
 
@@ -248,7 +325,7 @@ func TestLocalForceUnlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := holder.ForceUnlock(id); err != nil {
+	if err := holder.ForceUnlock(context.Background(), id); err != nil {
 		t.Errorf("ForceUnlock of the backend's own lock: %v", err)
 	}
 	if id, err := admin.Lock(context.Background(), state.LockInfo{}); err != nil {
@@ -259,13 +336,14 @@ func TestLocalForceUnlock(t *testing.T) {
 }
 
 func TestLocalCleansTemps(t *testing.T) {
+	ctx := context.Background()
 	path := tempStatePath(t)
 	b := state.NewLocal(path)
-	s, err := b.Read()
+	s, err := b.Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Write(s); err != nil {
+	if err := b.Write(ctx, s, false); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
@@ -295,15 +373,19 @@ func TestLocalCleansTemps(t *testing.T) {
 	}
 
 	// While another client holds the lock, its writes may be in flight:
-	// nothing is removed.
+	// this client's writes are refused, and nothing is removed.
 	other := state.NewLocal(path)
-	id, err := other.Lock(context.Background(), state.LockInfo{})
+	id, err := other.Lock(ctx, state.LockInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	plant()
-	if err := b.Write(s); err != nil {
-		t.Fatal(err)
+	var le *state.LockError
+	if err := b.Write(ctx, s, false); !errors.As(err, &le) {
+		t.Errorf("Write while another client holds the lock: got %v, want a *LockError", err)
+	}
+	if _, err := b.Commit(ctx, s.Lineage, s.Serial, &state.Change{}); !errors.As(err, &le) {
+		t.Errorf("Commit while another client holds the lock: got %v, want a *LockError", err)
 	}
 	if got := present(); len(got) != len(leftovers) {
 		t.Errorf("Write while another client holds the lock removed temp files; left %v", got)
@@ -311,7 +393,7 @@ func TestLocalCleansTemps(t *testing.T) {
 	other.Unlock(id)
 
 	// The next Write with the lock free removes them.
-	if err := b.Write(s); err != nil {
+	if err := b.Write(ctx, s, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := present(); len(got) != 0 {
@@ -320,7 +402,7 @@ func TestLocalCleansTemps(t *testing.T) {
 
 	// So does the next Lock.
 	plant()
-	id, err = b.Lock(context.Background(), state.LockInfo{})
+	id, err = b.Lock(ctx, state.LockInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ package state_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,8 @@ func runChild(role string) int {
 		err = childCounter(path)
 	case "crash-writer":
 		err = childCrashWriter(path)
+	case "crash-committer":
+		err = childCrashCommitter(path)
 	case "lock-and-exit":
 		err = childLockAndExit(path)
 	case "lock-and-hold":
@@ -141,7 +144,7 @@ func childCounter(path string) error {
 		if _, err := fmt.Fprintf(logf, "acquire %s %d\n", me, i); err != nil {
 			return err
 		}
-		s, err := b.Read()
+		s, err := b.Read(context.Background())
 		if err != nil {
 			return err
 		}
@@ -149,13 +152,17 @@ func childCounter(path string) error {
 		if s.LastRun != nil {
 			n, _ = strconv.Atoi(s.LastRun.Outcome)
 		}
-		s.LastRun = &state.Run{Command: "counter", Who: me, When: time.Now(), Outcome: strconv.Itoa(n + 1)}
 		c := s.Builds[counterAddr]
 		if c == nil {
 			return errors.New("no counter entry in the state")
 		}
 		c.Artifacts = append(c.Artifacts, state.Artifact{ID: fmt.Sprintf("%s-%d", me, i)})
-		if err := b.Write(s); err != nil {
+		// One commit of the two records, on top of what was read.
+		change := &state.Change{
+			LastRun: &state.Run{Command: "counter", Who: me, When: time.Now(), Outcome: strconv.Itoa(n + 1)},
+			Builds:  map[string]*state.Build{counterAddr: c},
+		}
+		if _, err := b.Commit(context.Background(), s.Lineage, s.Serial, change); err != nil {
 			return err
 		}
 		if _, err := fmt.Fprintf(logf, "release %s %d\n", me, i); err != nil {
@@ -181,12 +188,12 @@ func TestConcurrentProcesses(t *testing.T) {
 	logPath := filepath.Join(dir, "locks.log")
 
 	b := state.NewLocal(path)
-	s, err := b.Read()
+	s, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Builds[counterAddr] = &state.Build{Env: "ci", Image: "counter", Status: state.StatusSucceeded}
-	if err := b.Write(s); err != nil {
+	if err := b.Write(context.Background(), s, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -219,7 +226,16 @@ func TestConcurrentProcesses(t *testing.T) {
 		contended += n
 	}
 
-	got, err := state.NewLocal(path).Read()
+	// Each holder compacted its commit into the snapshot as it let go:
+	// the snapshot alone holds every increment.
+	if _, err := os.Stat(path + state.JournalSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a journal is left after every holder released the lock (stat: %v)", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := state.Decode(data)
 	if err != nil {
 		t.Fatalf("the final state does not read: %v", err)
 	}
@@ -242,7 +258,7 @@ func TestConcurrentProcesses(t *testing.T) {
 	}
 
 	// The log must alternate acquire/release of the same holder.
-	data, err := os.ReadFile(logPath)
+	data, err = os.ReadFile(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,14 +305,14 @@ func setPayload(s *state.State, serial uint64) {
 // test).
 func childCrashWriter(path string) error {
 	b := state.NewLocal(path)
-	s, err := b.Read()
+	s, err := b.Read(context.Background())
 	if err != nil {
 		return err
 	}
 	fmt.Printf("ready %d\n", s.Serial)
 	for {
 		setPayload(s, s.Serial+1)
-		if err := b.Write(s); err != nil {
+		if err := b.Write(context.Background(), s, false); err != nil {
 			return err
 		}
 		fmt.Printf("wrote %d\n", s.Serial)
@@ -313,12 +329,12 @@ func TestCrashDuringWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "packer-hybrid.json")
 	b := state.NewLocal(path)
-	s, err := b.Read()
+	s, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	setPayload(s, 1)
-	if err := b.Write(s); err != nil {
+	if err := b.Write(context.Background(), s, false); err != nil {
 		t.Fatal(err)
 	}
 	last := s.Serial
@@ -358,12 +374,12 @@ func TestCrashDuringWrite(t *testing.T) {
 
 		// The next write leaves no temporary file behind.
 		nb := state.NewLocal(path)
-		s, err := nb.Read()
+		s, err := nb.Read(context.Background())
 		if err != nil {
 			t.Fatalf("trial %d: Read: %v", trials, err)
 		}
 		setPayload(s, s.Serial+1)
-		if err := nb.Write(s); err != nil {
+		if err := nb.Write(context.Background(), s, false); err != nil {
 			t.Fatalf("trial %d: Write after the crash: %v", trials, err)
 		}
 		if temps := tempFiles(t, dir); len(temps) > 0 {
@@ -375,11 +391,20 @@ func TestCrashDuringWrite(t *testing.T) {
 		trials, time.Since(start).Round(time.Millisecond), sawOld, sawNew, midWrite, last)
 }
 
-// crashOnce starts a crash writer, kills it with SIGKILL at a random moment
+// crashOnce starts a crash writer (role crash-writer, or any child that
+// prints "ready N" then "wrote N" after each durable write), kills it with SIGKILL at a random moment
 // and returns the last serial it reported as completely written.
 func crashOnce(t *testing.T, path string, last uint64) uint64 {
 	t.Helper()
-	ch := startChild(t, "crash-writer", childPath+"="+path)
+	return crashChild(t, "crash-writer", path, last, 25*time.Millisecond)
+}
+
+// crashChild starts a child in the given role and kills it at a random
+// moment within window after it is ready; it returns the last serial the
+// child reported as durable.
+func crashChild(t *testing.T, role, path string, last uint64, window time.Duration) uint64 {
+	t.Helper()
+	ch := startChild(t, role, childPath+"="+path)
 	cmd, stderr := ch.cmd, ch.stderr
 	lines := make(chan string)
 	done := make(chan struct{})
@@ -412,7 +437,7 @@ func crashOnce(t *testing.T, path string, last uint64) uint64 {
 		cmd.Process.Kill()
 		t.Fatalf("crash writer not ready after 30s: %s", stderr)
 	}
-	kill := time.After(time.Duration(rand.IntN(25000)) * time.Microsecond)
+	kill := time.After(time.Duration(rand.Int64N(int64(window))))
 	for killed := false; ; {
 		select {
 		case line, ok := <-lines:
@@ -500,7 +525,7 @@ func TestDeadHolderDoesNotBlock(t *testing.T) {
 	if err := ch.cmd.Wait(); err != nil {
 		t.Fatalf("child: %v: %s", err, ch.stderr)
 	}
-	if err := state.NewLocal(path).ForceUnlock(dead); err != nil {
+	if err := state.NewLocal(path).ForceUnlock(context.Background(), dead); err != nil {
 		t.Errorf("ForceUnlock of a dead holder's lock: %v", err)
 	}
 	if _, err := os.Stat(path + state.LockInfoSuffix); !errors.Is(err, os.ErrNotExist) {
@@ -545,4 +570,136 @@ func TestLiveHolderInAnotherProcess(t *testing.T) {
 	if err := b.Unlock(id); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// crashRecord is the record commit serial puts: every commit adds one, so
+// that a state can be checked to hold every commit up to its serial.
+func crashRecord(serial uint64) (string, *state.Render) {
+	addr := state.RenderAddr("crash", fmt.Sprintf("s%d", serial))
+	return addr, &state.Render{
+		Env: "crash", Image: fmt.Sprintf("s%d", serial), Digest: fmt.Sprintf("sha256:%016x", serial*0x9e3779b97f4a7c15),
+		Values: map[string]string{"serial": strconv.FormatUint(serial, 10), "pad": strings.Repeat("x", int(serial%200))},
+	}
+}
+
+// childCrashCommitter commits one record after another, printing each
+// serial once its Commit has returned, until it is killed. Its journal is
+// compacted every few commits, so that kills land in compactions too. It
+// takes no lock (each Commit takes the OS lock for its duration).
+func childCrashCommitter(path string) error {
+	ctx := context.Background()
+	b := state.NewLocal(path)
+	state.SetJournalLimit(b, 8<<10)
+	s, err := b.Read(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ready %d\n", s.Serial)
+	serial := s.Serial
+	for {
+		addr, r := crashRecord(serial + 1)
+		c := &state.Change{
+			Renders: map[string]*state.Render{addr: r},
+			LastRun: &state.Run{Command: "crash", Outcome: strconv.FormatUint(serial+1, 10)},
+		}
+		if serial, err = b.Commit(ctx, s.Lineage, serial, c); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d\n", serial)
+	}
+}
+
+// TestCrashDuringCommit kills a process committing in a loop with SIGKILL,
+// again and again, on the same state: every time, the state reads, holds
+// every commit that returned (and perhaps the one in flight), and the next
+// process goes on committing from it.
+func TestCrashDuringCommit(t *testing.T) {
+	minTrials, maxTrials, budget, giveUp := 200, 400, 30*time.Second, 3*time.Minute
+	if testing.Short() {
+		minTrials, maxTrials = 20, 20
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "packer-hybrid.json")
+
+	var trials, sawOld, sawNew, torn, leftover, midCompaction int
+	var last uint64
+	start := time.Now()
+	for trials < minTrials || (trials < maxTrials && time.Since(start) < budget) {
+		if time.Since(start) > giveUp {
+			t.Fatalf("only %d of %d trials ran in %s", trials, minTrials, giveUp)
+		}
+		trials++
+		confirmed := crashChild(t, "crash-committer", path, last, 40*time.Millisecond)
+
+		switch j := journalShape(t, path); {
+		case j.torn:
+			torn++
+		case j.leftover:
+			leftover++
+		}
+		if len(tempFiles(t, dir)) > 0 {
+			midCompaction++
+		}
+		got, err := state.NewLocal(path).Read(ctx)
+		if err != nil {
+			t.Fatalf("trial %d: the state does not read after SIGKILL: %v", trials, err)
+		}
+		switch got.Serial {
+		case confirmed:
+			sawOld++
+		case confirmed + 1:
+			sawNew++
+		default:
+			t.Fatalf("trial %d: serial %d, want %d (last commit that returned) or %d (the one in flight)", trials, got.Serial, confirmed, confirmed+1)
+		}
+		if n := uint64(len(got.Renders)); n != got.Serial {
+			t.Fatalf("trial %d: %d records at serial %d, want one per commit", trials, n, got.Serial)
+		}
+		for serial := uint64(1); serial <= got.Serial; serial++ {
+			addr, want := crashRecord(serial)
+			r := got.Renders[addr]
+			if r == nil || r.Digest != want.Digest || r.Values["serial"] != want.Values["serial"] || r.Values["pad"] != want.Values["pad"] {
+				t.Fatalf("trial %d: commit %d is lost or mixed up at serial %d: %+v", trials, serial, got.Serial, r)
+			}
+		}
+		if got.Serial > 0 && (got.LastRun == nil || got.LastRun.Outcome != strconv.FormatUint(got.Serial, 10)) {
+			t.Fatalf("trial %d: the header is from another commit than serial %d: %+v", trials, got.Serial, got.LastRun)
+		}
+		last = got.Serial
+	}
+	t.Logf("%d SIGKILL trials of a committing process in %s: %d left the last commit that returned, %d the one in flight; %d left a torn journal entry, %d a journal already folded into the snapshot, %d temp files of a compaction; final serial %d",
+		trials, time.Since(start).Round(time.Millisecond), sawOld, sawNew, torn, leftover, midCompaction, last)
+}
+
+// journalShape describes the journal a crash left: whether it ends in a
+// torn entry, and whether its entries are all in the snapshot already (a
+// compaction was cut between writing the snapshot and removing the
+// journal).
+func journalShape(t *testing.T, path string) (shape struct{ torn, leftover bool }) {
+	t.Helper()
+	data, err := os.ReadFile(path + state.JournalSuffix)
+	if errors.Is(err, os.ErrNotExist) || len(data) == 0 {
+		return shape
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape.torn = data[len(data)-1] != '\n'
+	snap, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := state.Decode(snap)
+	if err != nil {
+		t.Fatalf("the snapshot does not parse after SIGKILL: %v", err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	var e struct {
+		Serial uint64 `json:"serial"`
+	}
+	if _, payload, ok := strings.Cut(first, " "); ok && json.Unmarshal([]byte(payload), &e) == nil {
+		shape.leftover = e.Serial <= s.Serial
+	}
+	return shape
 }

@@ -255,6 +255,22 @@ func (b *Build) deepCopy() *Build {
 // normalize replaces nil maps and slices with empty ones, so that a decoded
 // state can be assigned into and encodes with the same shape every time.
 func (s *State) normalize() {
+	s.normalizeMaps()
+	for _, r := range s.Renders {
+		if r != nil {
+			r.normalize()
+		}
+	}
+	for _, b := range s.Builds {
+		if b != nil {
+			b.normalize()
+		}
+	}
+}
+
+// normalizeMaps replaces the state's nil maps of records with empty ones,
+// without visiting the records.
+func (s *State) normalizeMaps() {
 	if s.Plugins == nil {
 		s.Plugins = map[string]Plugin{}
 	}
@@ -267,31 +283,29 @@ func (s *State) normalize() {
 	if s.Builds == nil {
 		s.Builds = map[string]*Build{}
 	}
-	for _, r := range s.Renders {
-		if r == nil {
-			continue
-		}
-		if r.Inputs == nil {
-			r.Inputs = map[string]string{}
-		}
-		if r.Values == nil {
-			r.Values = map[string]string{}
-		}
+}
+
+// normalize replaces a render's nil maps with empty ones.
+func (r *Render) normalize() {
+	if r.Inputs == nil {
+		r.Inputs = map[string]string{}
 	}
-	for _, b := range s.Builds {
-		if b == nil {
-			continue
-		}
-		if b.Inputs == nil {
-			b.Inputs = map[string]string{}
-		}
-		if b.Artifacts == nil {
-			b.Artifacts = []Artifact{}
-		}
-		for i := range b.Artifacts {
-			if b.Artifacts[i].Files == nil {
-				b.Artifacts[i].Files = []string{}
-			}
+	if r.Values == nil {
+		r.Values = map[string]string{}
+	}
+}
+
+// normalize replaces a build's nil maps and slices with empty ones.
+func (b *Build) normalize() {
+	if b.Inputs == nil {
+		b.Inputs = map[string]string{}
+	}
+	if b.Artifacts == nil {
+		b.Artifacts = []Artifact{}
+	}
+	for i := range b.Artifacts {
+		if b.Artifacts[i].Files == nil {
+			b.Artifacts[i].Files = []string{}
 		}
 	}
 }

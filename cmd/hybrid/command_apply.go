@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -21,7 +23,12 @@ import (
 )
 
 // applyCommand carries out a plan.
-type applyCommand struct{ s streams }
+type applyCommand struct {
+	s streams
+	// live is the status line while one is drawn, so that a notice
+	// printed from the signal handler goes above it.
+	live atomic.Pointer[progressLine]
+}
 
 type applyArgs struct {
 	PlanFile    string
@@ -61,13 +68,22 @@ Usage: hybrid apply [options] [PLANFILE]
   A killed hybrid leaves no packer building: packer dies with it, and the
   next command that takes the state lock ends whatever packer had started.
 
+  On a terminal, a status line below the output shows the nodes running,
+  with how long each has run, and how many are done, failed and queued.
+  Without one (a pipeline log), each running build gets a "still building"
+  line every 30 seconds (HYBRID_PROGRESS_INTERVAL, such as 10s, changes
+  it). A node skipped because a dependency failed is reported when the
+  failure is. Apply ends with a table of every node: its outcome, duration,
+  log file, and artifact or first line of error.
+
 Options:
   -auto-approve        Do not ask for approval.
   -parallelism=N       Run at most N nodes at once (default: hybrid.hcl's
                        parallelism, else 4).
   -target=ADDR         Apply only ADDR and what it needs; may be repeated.
   -env=NAME            Apply only this environment; may be repeated.
-  -json                Stream one JSON event per line.
+  -json                Stream one JSON event per line (docs/json.md). Needs
+                       -auto-approve or PLANFILE.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
   -var-file=FILE       Set variables from a file; may be repeated.
   -lock-timeout=DUR    Wait up to DUR for the state lock.
@@ -86,7 +102,7 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("apply", err)
 	}
 	switch fs.NArg() {
@@ -102,24 +118,46 @@ func parseApplyArgs(args []string) (*applyArgs, hcl.Diagnostics) {
 	if a.PlanFile != "" && (len(a.Targets) > 0 || len(a.Envs) > 0) {
 		return nil, flagError("apply", fmt.Errorf("-target and -env cannot be used with a plan file: the plan already says what to apply"))
 	}
+	if a.JSON && !a.AutoApprove && a.PlanFile == "" {
+		return nil, flagError("apply", fmt.Errorf("-json needs -auto-approve or a saved plan: apply cannot ask for approval in a JSON stream"))
+	}
 	return a, nil
 }
 
 func (c *applyCommand) Run(args []string) int {
 	a, diags := parseApplyArgs(args)
-	v := newView(c.s, a != nil && (a.NoColor || a.JSON))
+	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		// The stream opens with the version event whatever follows.
+		v.useJSON().version()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
 	}
 	ctx, hard, stop := signalContext(context.Background(), func() {
-		fmt.Fprintln(c.s.Err, "Interrupt received: starting nothing new, waiting for running builds to clean up. Interrupt again to stop them at once.")
+		c.notice("Interrupt received: starting nothing new, waiting for running builds to clean up. Interrupt again to stop them at once.")
 	})
 	defer stop()
 	return c.run(ctx, hard, a, v)
 }
 
+// notice prints a message to the person running apply on stderr, above the
+// status line when one is drawn.
+func (c *applyCommand) notice(msg string) {
+	if l := c.live.Load(); l != nil {
+		l.printlnTo(c.s.Err, msg)
+		return
+	}
+	fmt.Fprintln(c.s.Err, msg)
+}
+
 func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int {
+	heartbeat, intervalErr := progressInterval(os.Getenv)
+	if intervalErr != nil {
+		v.errorf("%v", intervalErr)
+		return 1
+	}
 	var saved *plan.Plan
 	req := planRequest{Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout, KeepLock: true}
 	if a.PlanFile != "" {
@@ -152,13 +190,9 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 		v.diagnostics(files, diags)
 		return 1
 	}
-	if !a.JSON {
-		v.diagnostics(files, diags)
-	} else {
-		// Warnings (a stale lock taken over, the processes a killed
-		// hybrid left that were ended) are events like the rest.
-		(&applyJSON{w: c.s.Out, now: time.Now}).diagnostics(diags)
-	}
+	// Warnings: a stale lock taken over, the processes a killed hybrid
+	// left that were ended, a plugin not installed.
+	v.diagnostics(files, diags)
 	if saved != nil {
 		if err := plan.Stale(saved, p); err != nil {
 			v.errorf("the saved plan %s is stale: %v. Run \"hybrid plan -out=%s\" again, then apply the new plan.", a.PlanFile, err, a.PlanFile)
@@ -170,7 +204,7 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	if !p.HasChanges() {
 		switch {
 		case a.JSON:
-			(&applyJSON{w: c.s.Out, now: time.Now}).summary(&apply.Result{})
+			applyJSON{v.events}.summary(&apply.Result{})
 		case saved != nil:
 			fmt.Fprintln(c.s.Out, "No changes.")
 		}
@@ -215,43 +249,69 @@ func (c *applyCommand) run(ctx, hard context.Context, a *applyArgs, v *view) int
 	}
 	var sink apply.Sink
 	human := &applyHuman{v: v, w: c.s.Out}
-	jsonSink := &applyJSON{w: c.s.Out, now: time.Now}
+	if liveProgress(c.s, a.JSON, os.Getenv) {
+		human.live = newProgressLine(c.s.Out, countChanges(p), terminalWidth(c.s.Out), time.Now)
+		human.live.start(time.Second)
+		c.live.Store(human.live)
+		defer func() {
+			c.live.Store(nil)
+			human.live.close()
+		}()
+	}
+	jsonSink := applyJSON{v.events}
 	if a.JSON {
 		sink = jsonSink
 	} else {
 		sink = human
 	}
 	sink = loggingSink{Sink: sink, log: logger}
+	children, _ := pd.backend.(apply.Children) // every backend hybrid has tracks them
 	opts := apply.Options{
 		Workspace: ws, Plan: p, State: mgr, Lock: lf, Parallelism: parallelism,
 		PackerBin: bin, PackerVersion: version, Git: git, Sink: sink, Hard: hard,
-		Children: pd.backend,
+		Children: children, Heartbeat: heartbeat,
 	}
 	res, err := apply.Run(ctx, opts)
 	if err != nil && res == nil {
 		v.errorf("%v", err)
 		return 1
 	}
-	if a.JSON {
-		jsonSink.summary(res)
-	} else {
+	logger.Info("apply finished", "summary", applySummary(res))
+	// People read the summary, then what went wrong with the state; a
+	// JSON stream ends with its summary.
+	if !a.JSON {
 		human.summary(res)
 	}
-	logger.Info("apply finished", "summary", applySummary(res))
 	var rerr *apply.RecordError
 	switch {
 	case errors.As(err, &rerr):
 		logger.Error("apply stopped: the state cannot be written", "error", rerr.Err.Error(), "not_recorded", rerr.NotRecorded)
 		v.diagnostics(nil, errDiag("Apply stopped: results not recorded in the state", err, ""))
-		return 1
 	case err != nil:
 		v.errorf("cannot record the end of the run in the state: %v", err)
+	}
+	if a.JSON {
+		jsonSink.summary(res)
+	}
+	if err != nil {
 		return 1
 	}
 	if !res.OK() {
 		return 1
 	}
 	return 0
+}
+
+// countChanges counts the nodes a plan does something to: every change but
+// the no-ops.
+func countChanges(p *plan.Plan) int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			n++
+		}
+	}
+	return n
 }
 
 // checkPacker finds the packer binary and checks it against the lockfile's

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,6 +28,12 @@ type fmtArgs struct {
 	Diff      bool
 	List      bool
 	Recursive bool
+	NoColor   bool
+	// Templates also runs "packer fmt" on the template directories the
+	// workspaces' images use; Inputs are the variables hybrid.hcl is read
+	// with to find them.
+	Templates bool
+	Inputs    config.Inputs
 	Targets   []string
 }
 
@@ -47,6 +54,14 @@ Options:
   -diff         Print the changes as a unified diff.
   -list=false   Do not print the names of files that changed.
   -recursive    Also format hybrid.hcl files in subdirectories.
+  -no-color     Do not colour the output.
+  -templates    Also run "packer fmt" on every template directory the
+                images of each hybrid.hcl use, except those inside
+                sources (-check and -diff are passed on). With -check,
+                the exit status is 3 when a template or hybrid.hcl needs
+                formatting. Needs packer.
+  -var 'NAME=VALUE', -var-file=FILE
+                Variables to read hybrid.hcl with, for -templates.
 `)
 }
 
@@ -57,7 +72,10 @@ func parseFmtArgs(args []string) (*fmtArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Diff, "diff", false, "")
 	fs.BoolVar(&a.List, "list", true, "")
 	fs.BoolVar(&a.Recursive, "recursive", false, "")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	fs.BoolVar(&a.Templates, "templates", false, "")
+	varFlags(fs, &a.Inputs)
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("fmt", err)
 	}
 	a.Targets = fs.Args()
@@ -68,16 +86,18 @@ func parseFmtArgs(args []string) (*fmtArgs, hcl.Diagnostics) {
 }
 
 func (c *fmtCommand) Run(args []string) int {
-	v := newView(c.s, false)
 	a, diags := parseFmtArgs(args)
+	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
 	}
-	return c.run(a, v)
+	ctx, _, stop := signalContext(context.Background(), nil)
+	defer stop()
+	return c.run(ctx, a, v)
 }
 
-func (c *fmtCommand) run(a *fmtArgs, v *view) int {
+func (c *fmtCommand) run(ctx context.Context, a *fmtArgs, v *view) int {
 	files, err := fmtFiles(a.Targets, a.Recursive)
 	if err != nil {
 		v.errorf("%v", err)
@@ -130,6 +150,13 @@ func (c *fmtCommand) run(a *fmtArgs, v *view) int {
 	if diags.HasErrors() {
 		v.diagnostics(p.Files(), diags)
 		return 1
+	}
+	if a.Templates {
+		n, ok := c.fmtTemplates(ctx, a, v, workspaceDirs(files))
+		if !ok {
+			return 1
+		}
+		unformatted += n
 	}
 	if a.Check && unformatted > 0 {
 		return 3

@@ -2,15 +2,12 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/hybridcore/hybrid/state"
 )
 
 // forceUnlockCommand removes a state lock whose holder is gone.
@@ -51,7 +48,7 @@ func parseForceUnlockArgs(args []string) (*forceUnlockArgs, hcl.Diagnostics) {
 	fs := newFlagSet("force-unlock")
 	fs.BoolVar(&a.Force, "force", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("force-unlock", err)
 	}
 	switch fs.NArg() {
@@ -79,20 +76,20 @@ func (c *forceUnlockCommand) Run(args []string) int {
 }
 
 func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
-	path, files, diags := workspaceStatePath()
+	store, files, diags := workspaceState(context.Background())
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
 		return 1
 	}
-	backend := state.NewLocal(path)
+	backend := store.backend
 	if !a.Force {
 		if !c.s.InTTY {
 			v.errorf("force-unlock asks for confirmation, and stdin is not a terminal; run hybrid force-unlock -force %s to remove the lock without asking", a.LockID)
 			return 1
 		}
 		fmt.Fprintln(c.s.Out, v.bold("Do you really want to force-unlock?"))
-		fmt.Fprintf(c.s.Out, "  hybrid will remove lock %s on %s.\n", a.LockID, displayPath(path))
-		if info := readLockInfoFile(backend.LockInfoPath()); info != nil {
+		fmt.Fprintf(c.s.Out, "  hybrid will remove lock %s on %s.\n", a.LockID, store.name)
+		if info, _ := backend.LockInfo(context.Background()); info != nil {
 			fmt.Fprintf(c.s.Out, "  The lock is held by %s (hybrid %s, pid %d) since %s.\n",
 				orUnknown(info.Who), orUnknown(info.Operation), info.PID, info.Created.UTC().Format(time.RFC3339))
 			for _, ch := range info.Children {
@@ -109,9 +106,11 @@ func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
 			return 1
 		}
 	}
-	err := backend.ForceUnlock(a.LockID)
-	if ended := backend.EndedChildren(); len(ended) > 0 {
-		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before removing its lock")})
+	err := backend.ForceUnlock(context.Background(), a.LockID)
+	if ct := store.children(); ct != nil {
+		if ended := ct.EndedChildren(); len(ended) > 0 {
+			v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before removing its lock")})
+		}
 	}
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot force-unlock the state", err, ""))
@@ -119,18 +118,4 @@ func (c *forceUnlockCommand) run(a *forceUnlockArgs, v *view) int {
 	}
 	fmt.Fprintf(c.s.Out, "%s Other hybrid commands can now lock and write the state.\n", v.paint("32;1", "The state has been unlocked."))
 	return 0
-}
-
-// readLockInfoFile reads the lock info next to the state, for the
-// confirmation prompt; nil when there is none or it does not parse.
-func readLockInfoFile(path string) *state.LockInfo {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var info state.LockInfo
-	if json.Unmarshal(b, &info) != nil {
-		return nil
-	}
-	return &info
 }

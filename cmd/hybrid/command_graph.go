@@ -19,6 +19,7 @@ type graphArgs struct {
 	PlanFile string
 	Envs     []string
 	Inputs   config.Inputs
+	NoColor  bool
 }
 
 func (c *graphCommand) Synopsis() string { return "Draw the dependency graph (DOT or Mermaid)" }
@@ -42,6 +43,7 @@ Options:
                        repeated.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
   -var-file=FILE       Set variables from a file; may be repeated.
+  -no-color            Do not colour the output.
 `)
 }
 
@@ -52,7 +54,8 @@ func parseGraphArgs(args []string) (*graphArgs, hcl.Diagnostics) {
 	fs.StringVar(&a.PlanFile, "plan", "", "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("graph", err)
 	}
 	if a.Format != "dot" && a.Format != "mermaid" {
@@ -74,7 +77,7 @@ var actionStyles = map[string]graph.Style{
 
 func (c *graphCommand) Run(args []string) int {
 	a, diags := parseGraphArgs(args)
-	v := newView(c.s, true)
+	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1

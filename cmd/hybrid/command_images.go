@@ -76,17 +76,10 @@ func parseImagesArgs(args []string) (*imagesArgs, hcl.Diagnostics) {
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	varFlags(fs, &a.Vars)
 	// Options may come after the image too (images linux-* -inputs).
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, flagError("images", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
+	if err := parseFlags(fs, args); err != nil {
+		return nil, flagError("images", err)
 	}
+	rest := fs.Args()
 	switch len(rest) {
 	case 0:
 	case 1:
@@ -119,6 +112,9 @@ type imageRow struct {
 func (c *imagesCommand) Run(args []string) int {
 	a, diags := parseImagesArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
@@ -138,12 +134,18 @@ func (c *imagesCommand) run(a *imagesArgs, v *view) int {
 		v.diagnostics(ws.Parser.Files(), d)
 		return 1
 	}
+	// Under -json the warnings travel in the document.
+	var warnings []jsonDiagnostic
 	if !a.JSON {
 		v.diagnostics(ws.Parser.Files(), diags)
+	} else if w := warningsOf(diags); len(w) > 0 {
+		warnings = jsonDiagnostics(ws.Parser.Files(), w)
 	}
 	var err error
 	if a.Inputs {
-		err = v.writeInputs(c.s.Out, collectInputs(ws, builds), a.JSON)
+		doc := collectInputs(ws, builds)
+		doc.Diagnostics = warnings
+		err = v.writeInputs(c.s.Out, doc, a.JSON)
 	} else {
 		images, envs := len(ws.Config.Images), len(ws.Config.Environments)
 		if a.Image != "" || len(a.Envs) > 0 {
@@ -154,7 +156,7 @@ func (c *imagesCommand) run(a *imagesArgs, v *view) int {
 			}
 			images, envs = len(seenImages), len(seenEnvs)
 		}
-		err = v.writeImages(c.s.Out, imageRows(ws, builds), images, envs, a.JSON)
+		err = v.writeImages(c.s.Out, imageRows(ws, builds), images, envs, a.JSON, warnings)
 	}
 	if err != nil {
 		v.errorf("%v", err)

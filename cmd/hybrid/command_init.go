@@ -36,9 +36,12 @@ Usage: hybrid init [options]
 
   - creates the directories hybrid manages (sources, configs, state and
     logs, as the hybrid block's dirs name them);
-  - writes hybrid.lock.hcl when there is none, as "hybrid lock" would; an
-    existing lockfile is only checked, never changed: when it no longer
-    matches hybrid.hcl, init says so and "hybrid lock" updates it;
+  - writes hybrid.lock.hcl when there is none, as "hybrid lock" would; to
+    an existing lockfile it adds pins for the sources and plugins
+    hybrid.hcl and its templates name but the lockfile lacks (and for
+    packer, when it has none), as "terraform init" does, and moves no pin
+    that is there: when one no longer matches hybrid.hcl, init says so and
+    "hybrid lock" updates it;
   - checks out every source at its locked commit, as "hybrid sources sync"
     does, and records the commits in the state;
   - checks the installed plugins against the lockfile's hashes.
@@ -61,7 +64,7 @@ func parseInitArgs(args []string) (*initArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("init", err)
 	}
 	if fs.NArg() > 0 {
@@ -142,8 +145,31 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		}
 		return true
 	}
+	// addPins pins what an existing lockfile lacks and writes it, keeping
+	// the workspace read at the pins.
+	addPins := func() bool {
+		if !lf.Lacks(ws.LockRequirements()) {
+			return true
+		}
+		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, relockOptions{AddOnly: true, Note: func(s string) { fmt.Fprintln(out, s) }})
+		v.diagnostics(pinned.Parser.Files(), diags)
+		if pinned != ws {
+			ws.Close()
+			ws = pinned
+		}
+		if diags.HasErrors() {
+			return false
+		}
+		if err := writeLockfile(c.s, ws, lf, next); err != nil {
+			v.errorf("cannot write %s: %v", lock.DefaultFilename, err)
+			return false
+		}
+		lf = next
+		did++
+		return true
+	}
 	if created {
-		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, lock.Upgrade{})
+		next, pinned, diags := relock(ctx, ws, a.Inputs, lf, relockOptions{Note: func(s string) { fmt.Fprintln(out, s) }})
 		v.diagnostics(pinned.Parser.Files(), diags)
 		if pinned != ws {
 			ws.Close()
@@ -155,7 +181,10 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 		lf = next
 		did++
 	} else {
-		fmt.Fprintf(out, "%s already present; init checks it and changes nothing in it.\n", lock.DefaultFilename)
+		fmt.Fprintf(out, "%s already present; init adds the pins it lacks and moves none.\n", lock.DefaultFilename)
+		if !addPins() {
+			return 1
+		}
 	}
 
 	if len(cfg.Sources) > 0 {
@@ -168,9 +197,10 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 			return 1
 		}
 		if !created {
-			// Every source is fetched now: read the templates inside them.
+			// Every source is fetched now: read the templates inside them,
+			// and pin the plugins they require that the lockfile lacks.
 			ws.Close()
-			if ws, ok = load(); !ok {
+			if ws, ok = load(); !ok || !addPins() {
 				return 1
 			}
 		}

@@ -52,7 +52,8 @@ Usage: hybrid plan [options]
 
 Options:
   -out=FILE            Save the plan, for "hybrid apply FILE".
-  -json                Print the plan as a JSON document (format_version 1.0).
+  -json                Print the plan as a JSON document (format_version 1.0),
+                       or errors as JSON events; see docs/json.md.
   -detailed-exitcode   Exit 0 with no changes, 2 with changes, 1 on error.
   -target=ADDR         Plan only ADDR and what it needs. Globs allowed
                        (build.prod.*); may be repeated.
@@ -91,7 +92,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	lockFlag := fs.Bool("lock", true, "")
 	refreshFlag := fs.Bool("refresh", true, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("plan", err)
 	}
 	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag
@@ -104,6 +105,9 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 func (c *planCommand) Run(args []string) int {
 	a, diags := parsePlanArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1
@@ -168,10 +172,15 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 			return 1
 		}
 	}
-	if !a.JSON {
+	var err error
+	if a.JSON {
+		// The warnings travel in the document, which stays one JSON value.
+		err = writePlanJSON(c.s.Out, p, files, warningsOf(diags))
+	} else {
 		v.diagnostics(files, diags)
+		err = v.writePlan(c.s.Out, p, false)
 	}
-	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+	if err != nil {
 		v.errorf("%v", err)
 		return 1
 	}
@@ -206,7 +215,7 @@ type planRequest struct {
 // planned is a plan with what apply needs to carry it out.
 type planned struct {
 	ws      *plan.Workspace
-	backend *state.Local
+	backend state.Backend
 	state   *state.State
 	unlock  func() error
 }
@@ -305,25 +314,24 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 // openState locks (when there is a state, or the caller will write one)
 // and reads the state of the configuration's workspace.
 func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation string, req planRequest) hcl.Diagnostics {
-	if d := checkStateDir(cfg); d.HasErrors() {
-		return d
+	store, diags := openStateStore(ctx, cfg)
+	if diags.HasErrors() {
+		return diags
 	}
-	path := statePathFor(cfg)
-	backend := state.NewLocal(path)
+	backend := store.backend
 	pd.backend = backend
-	var diags hcl.Diagnostics
-	if _, err := os.Stat(path); (err == nil || req.KeepLock) && !req.NoLock {
-		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
-			return errDiag("Cannot create the state directory", err, "")
+	if (store.exists() || req.KeepLock) && !req.NoLock {
+		if d := store.prepare(); d.HasErrors() {
+			return d
 		}
 		unlock, err := lockState(ctx, backend, operation, req.LockTimeout)
 		if err != nil {
 			return lockDiags(err)
 		}
 		pd.unlock = unlock
-		diags = append(diags, takeoverDiags(backend)...)
+		diags = append(diags, takeoverDiags(backend, "If that run was interrupted, this plan shows what it did not finish.")...)
 	}
-	st, err := backend.Read()
+	st, err := backend.Read(ctx)
 	if err != nil {
 		if pd.unlock != nil {
 			pd.unlock()

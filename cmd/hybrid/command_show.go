@@ -46,16 +46,13 @@ func parseShowArgs(args []string) (*showArgs, hcl.Diagnostics) {
 	fs := newFlagSet("show")
 	fs.BoolVar(&a.JSON, "json", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("show", err)
 	}
 	switch fs.NArg() {
 	case 0:
 	case 1:
 		a.PlanFile = fs.Arg(0)
-		if strings.HasPrefix(a.PlanFile, "-") {
-			return nil, flagError("show", fmt.Errorf("option %s after the plan file: put options first", a.PlanFile))
-		}
 	default:
 		return nil, flagError("show", fmt.Errorf("unexpected argument %q: show takes at most one plan file", fs.Arg(1)))
 	}
@@ -65,6 +62,9 @@ func parseShowArgs(args []string) (*showArgs, hcl.Diagnostics) {
 func (c *showCommand) Run(args []string) int {
 	a, diags := parseShowArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
+	if wantsJSON(args) {
+		v.useJSON()
+	}
 	if diags.HasErrors() {
 		v.diagnostics(nil, diags)
 		return 1

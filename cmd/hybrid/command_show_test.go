@@ -20,10 +20,8 @@ func TestParseShowArgs(t *testing.T) {
 			args:    []string{"a", "b"},
 			wantErr: `unexpected argument "b": show takes at most one plan file. Run "hybrid show -help" for the options.`,
 		},
-		"option after file": {
-			args:    []string{"saved", "-json"},
-			wantErr: `unexpected argument "-json": show takes at most one plan file. Run "hybrid show -help" for the options.`,
-		},
+		"option after file": {args: []string{"saved", "-json"}, want: &showArgs{JSON: true, PlanFile: "saved"}},
+		"file after --":     {args: []string{"-no-color", "--", "-saved"}, want: &showArgs{NoColor: true, PlanFile: "-saved"}},
 		"unknown option": {
 			args:    []string{"-yaml"},
 			wantErr: `flag provided but not defined: -yaml. Run "hybrid show -help" for the options.`,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -79,7 +78,7 @@ func parseSourcesSyncArgs(args []string) (*sourcesSyncArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("sources sync", err)
 	}
 	names, err := nameArgs(fs.Args())
@@ -166,11 +165,15 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 		return syncOutcome{failed: true}
 	}
 
-	backend := state.NewLocal(statePath(ws))
-	if err := os.MkdirAll(filepath.Dir(backend.Path()), 0o755); err != nil {
-		v.diagnostics(nil, errDiag("Cannot create the state directory", err, ""))
+	store, diags := openStateStore(ctx, cfg)
+	if !diags.HasErrors() {
+		diags = append(diags, store.prepare()...)
+	}
+	if diags.HasErrors() {
+		v.diagnostics(nil, diags)
 		return syncOutcome{failed: true}
 	}
+	backend := store.backend
 	unlock, err := lockState(ctx, backend, opts.Operation, opts.LockTimeout)
 	if err != nil {
 		v.diagnostics(nil, lockDiags(err))
@@ -179,21 +182,11 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 	defer func() {
 		if err := unlock(); err != nil {
 			v.diagnostics(nil, errDiag("Cannot release the state lock", err,
-				fmt.Sprintf("If later commands report the state locked, run hybrid force-unlock with the lock ID in %s", backend.LockInfoPath())))
+				fmt.Sprintf("If later commands report the state locked, run hybrid force-unlock with the lock ID in %s", store.lockInfoHint())))
 		}
 	}()
-	if stale := backend.StaleLock(); stale != nil {
-		v.diagnostics(nil, hcl.Diagnostics{{
-			Severity: hcl.DiagWarning,
-			Summary:  "Took over a stale state lock",
-			Detail: fmt.Sprintf("The state lock %s (hybrid %s by %s) was left by a process that is gone; hybrid took it over.",
-				orUnknown(stale.ID), orUnknown(stale.Operation), orUnknown(stale.Who)),
-		}})
-	}
-	if ended := backend.EndedChildren(); len(ended) > 0 {
-		v.diagnostics(nil, hcl.Diagnostics{endedDiag(ended, "before doing anything, so that no build runs twice at once")})
-	}
-	mgr, err := state.NewManager(backend)
+	v.diagnostics(nil, takeoverDiags(backend, ""))
+	mgr, err := state.NewManager(ctx, backend)
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot read the state", err, ""))
 		return syncOutcome{failed: true}
@@ -224,18 +217,18 @@ func syncSources(ctx context.Context, v *view, ws *plan.Workspace, lf *lock.File
 		if res.Action != sources.ActionUnchanged {
 			out.changed++
 		}
-		if prev, ok := mgr.State().Sources[name]; ok && res.Action == sources.ActionUnchanged &&
-			prev.URL == s.URL && prev.Ref == s.Ref && prev.Commit == res.Commit {
+		recorded := false
+		mgr.View(func(st *state.State) {
+			prev := st.Sources[name]
+			recorded = prev != nil && prev.URL == s.URL && prev.Ref == s.Ref && prev.Commit == res.Commit
+		})
+		if recorded && res.Action == sources.ActionUnchanged {
 			continue // the state already records this checkout
 		}
 		now := time.Now().UTC()
-		err = mgr.Update(func(st *state.State) error {
-			if st.Sources == nil {
-				st.Sources = map[string]*state.Source{}
-			}
-			st.Sources[name] = &state.Source{URL: s.URL, Ref: s.Ref, Commit: res.Commit, SyncedAt: now}
-			st.LastRun = &state.Run{Command: opts.Operation, Who: state.Who(), When: now, Outcome: "succeeded"}
-			return nil
+		err = mgr.Commit(&state.Change{
+			Sources: map[string]*state.Source{name: {URL: s.URL, Ref: s.Ref, Commit: res.Commit, SyncedAt: now}},
+			LastRun: &state.Run{Command: opts.Operation, Who: state.Who(), When: now, Outcome: "succeeded"},
 		})
 		if err != nil {
 			v.diagnostics(nil, errDiag(fmt.Sprintf("Cannot record %s in the state", state.SourceAddr(name)), err,

@@ -26,8 +26,8 @@ func TestParseSourcesSyncArgs(t *testing.T) {
 				Inputs: config.Inputs{Args: []config.InputArg{{Value: "x=1"}}}},
 		},
 		"option after name": {
-			args:    []string{"examples", "-lock-timeout=1s"},
-			wantErr: `option -lock-timeout=1s after a name: put options before names. Run "hybrid sources sync -help" for the options.`,
+			args: []string{"examples", "-lock-timeout=1s"},
+			want: &sourcesSyncArgs{LockTimeout: time.Second, Names: []string{"examples"}},
 		},
 		"negative timeout": {
 			args:    []string{"-lock-timeout=-5s"},

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,7 +17,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/hybridcore/hybrid/config"
-	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/state"
 )
 
@@ -65,7 +63,7 @@ func parseStateListArgs(args []string) (*stateListArgs, hcl.Diagnostics) {
 	a := &stateListArgs{}
 	fs := newFlagSet("state list")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("state list", err)
 	}
 	if fs.NArg() > 0 {
@@ -121,7 +119,7 @@ func parseStateShowArgs(args []string) (*stateShowArgs, hcl.Diagnostics) {
 	a := &stateShowArgs{}
 	fs := newFlagSet("state show")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("state show", err)
 	}
 	switch fs.NArg() {
@@ -167,31 +165,45 @@ func (c *stateShowCommand) Run(args []string) int {
 // readWorkspaceState reads the workspace's state, printing any problem. The
 // state is nil, and ok true, when there is no state file yet. Reading never
 // writes: a state that cannot be read stays as it is.
-func readWorkspaceState(v *view) (st *state.State, path string, ok bool) {
-	path, files, diags := workspaceStatePath()
+func readWorkspaceState(v *view) (st *state.State, name string, ok bool) {
+	store, files, diags := workspaceState(context.Background())
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
-		return nil, path, false
+		return nil, "", false
 	}
-	rel := displayPath(path)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(v.s.Err, "No state at %s: nothing has been synced, rendered or built yet.\n", rel)
-		return nil, rel, true
+	if !store.exists() {
+		fmt.Fprintf(v.s.Err, "No state at %s: nothing has been synced, rendered or built yet.\n", store.name)
+		return nil, store.name, true
 	}
-	st, err := state.NewLocal(path).Read()
+	st, err := store.backend.Read(context.Background())
 	if err != nil {
 		v.diagnostics(nil, errDiag("Cannot read the state", err, ""))
-		return nil, rel, false
+		return nil, store.name, false
 	}
-	return st, rel, true
+	if st.Serial == 0 {
+		fmt.Fprintf(v.s.Err, "No state in %s: nothing has been synced, rendered or built yet.\n", store.name)
+		return nil, store.name, true
+	}
+	return st, store.name, true
 }
 
-// workspaceStatePath finds the state file from hybrid.hcl's hybrid block.
+// workspaceState opens the workspace's state backend (see
+// workspaceSettings).
+func workspaceState(ctx context.Context) (*stateStore, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, files, diags := workspaceSettings()
+	if diags.HasErrors() {
+		return nil, files, diags
+	}
+	store, d := openStateStore(ctx, cfg)
+	return store, files, append(diags, d...)
+}
+
+// workspaceSettings reads hybrid.hcl for its hybrid block, which says where the state is.
 // The state commands need only that block, so errors elsewhere in the
 // configuration (a variable without a value, a bad image) do not keep them
 // from reading the state; errors in the hybrid block itself, or a file that
 // does not parse, do.
-func workspaceStatePath() (string, map[string]*hcl.File, hcl.Diagnostics) {
+func workspaceSettings() (*config.Config, map[string]*hcl.File, hcl.Diagnostics) {
 	p := hclparse.NewParser()
 	cfg, diags := config.Load(p, ".", config.Inputs{Environ: os.Environ()})
 	if cfg == nil || cfg.Settings.Dirs.State == "" {
@@ -199,7 +211,7 @@ func workspaceStatePath() (string, map[string]*hcl.File, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No state directory",
 				Detail: "hybrid.hcl could not be read far enough to find the state directory. Run hybrid validate to see why."})
 		}
-		return "", p.Files(), diags
+		return nil, p.Files(), diags
 	}
 	var fatal hcl.Diagnostics
 	blocks := settingsRanges(p.Files()[cfg.Filename])
@@ -218,8 +230,7 @@ func workspaceStatePath() (string, map[string]*hcl.File, hcl.Diagnostics) {
 			}
 		}
 	}
-	fatal = append(fatal, checkStateDir(cfg)...)
-	return statePath(&plan.Workspace{Config: cfg}), p.Files(), fatal
+	return cfg, p.Files(), fatal
 }
 
 // settingsRanges returns the ranges of the hybrid blocks in f.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,7 +100,7 @@ func TestWorkspaceStatePath(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Chdir(dir)
-			got, _, diags := workspaceStatePath()
+			store, _, diags := workspaceState(context.Background())
 			if tc.wantErr != "" {
 				if !diags.HasErrors() {
 					t.Fatalf("no error, want %q", tc.wantErr)
@@ -112,6 +113,7 @@ func TestWorkspaceStatePath(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatalf("unexpected error: %s", diags.Error())
 			}
+			got := store.local.Path()
 			real, _ := filepath.EvalSymlinks(dir)
 			rel, err := filepath.Rel(real, got)
 			if err != nil {

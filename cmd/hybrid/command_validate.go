@@ -63,7 +63,7 @@ func parseValidateArgs(args []string) (*validateArgs, hcl.Diagnostics) {
 	fs.BoolVar(&a.Packer, "packer", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("validate", err)
 	}
 	if fs.NArg() > 0 {
@@ -76,7 +76,12 @@ func (c *validateCommand) Run(args []string) int {
 	a, diags := parseValidateArgs(args)
 	v := newView(c.s, a != nil && a.NoColor)
 	if diags.HasErrors() {
-		v.diagnostics(nil, diags)
+		// validate -json answers with its document whatever went wrong.
+		if wantsJSON(args) {
+			writeValidateJSON(c.s.Out, nil, diags)
+		} else {
+			v.diagnostics(nil, diags)
+		}
 		return 1
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
@@ -87,13 +92,10 @@ func (c *validateCommand) Run(args []string) int {
 		diags = append(diags, packerValidate(ctx, ws)...)
 	}
 	if a.JSON {
-		writeJSON(c.s.Out, map[string]any{
-			"format_version": "1.0",
-			"valid":          !diags.HasErrors(),
-			"error_count":    count(diags, hcl.DiagError),
-			"warning_count":  count(diags, hcl.DiagWarning),
-			"diagnostics":    diagsToJSON(diags),
-		})
+		if err := writeValidateJSON(c.s.Out, ws.Parser.Files(), diags); err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
 		if diags.HasErrors() {
 			return 1
 		}
@@ -107,8 +109,8 @@ func (c *validateCommand) Run(args []string) int {
 	if ws.Config != nil {
 		images = len(ws.Config.Images)
 	}
-	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %d images, %d builds across %d environments.\n",
-		v.paint("32;1", "Success!"), images, len(ws.Builds), len(ws.Config.Environments))
+	fmt.Fprintf(c.s.Out, "%s The configuration is valid: %s, %s across %s.\n",
+		v.paint("32;1", "Success!"), plural(images, "image"), plural(len(ws.Builds), "build"), plural(len(ws.Config.Environments), "environment"))
 	return 0
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/hybridcore/hybrid/internal/version"
 )
 
@@ -15,25 +17,49 @@ func (c *versionCommand) Synopsis() string { return "Show the hybrid and packer 
 
 func (c *versionCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: hybrid version [-json]
+Usage: hybrid version [options]
 
   Shows hybrid's version and the version of the packer binary hybrid would
   run (HYBRID_PACKER, the pinned build in .tools/bin, or packer on PATH).
+  "hybrid -version" prints the same.
 
 Options:
-  -json   Print a JSON object.
+  -json       Print a JSON object.
+  -no-color   Do not colour the output.
 `)
 }
 
-func (c *versionCommand) Run(args []string) int {
+type versionArgs struct {
+	JSON    bool
+	NoColor bool
+}
+
+func parseVersionArgs(args []string) (*versionArgs, hcl.Diagnostics) {
+	a := &versionArgs{}
 	fs := newFlagSet("version")
-	jsonOut := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
-		newView(c.s, false).diagnostics(nil, flagError("version", err))
+	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, flagError("version", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, flagError("version", fmt.Errorf("unexpected argument %q: version takes none", fs.Arg(0)))
+	}
+	return a, nil
+}
+
+func (c *versionCommand) Run(args []string) int {
+	a, diags := parseVersionArgs(args)
+	if diags.HasErrors() {
+		v := newView(c.s, false)
+		if wantsJSON(args) {
+			v.useJSON()
+		}
+		v.diagnostics(nil, diags)
 		return 1
 	}
 	packerVersion, packerPath := packerVersion(context.Background())
-	if *jsonOut {
+	if a.JSON {
 		writeJSON(c.s.Out, map[string]any{
 			"format_version": "1.0",
 			"hybrid_version": version.Version,

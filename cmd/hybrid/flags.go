@@ -56,3 +56,33 @@ func (l *lockTimeout) Set(s string) error {
 	*l = lockTimeout(d)
 	return nil
 }
+
+// parseFlags parses args with fs as people type them: options may follow
+// positional arguments as well as precede them (hybrid show p.plan -json,
+// hybrid state show ADDR -no-color). An argument "--" ends the options;
+// everything after it is positional, even when it starts with a dash.
+// Afterwards fs.Args and fs.NArg give the positional arguments in order.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// fs.Parse consumes a "--" and stops after it; it stops before
+		// any other positional argument.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Parse the positional arguments alone, after a "--" so none is read
+	// as an option: fs.Args then holds them, and the options parsed
+	// above keep their values.
+	return fs.Parse(append([]string{"--"}, positional...))
+}

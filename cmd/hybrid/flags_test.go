@@ -78,3 +78,55 @@ func TestLockTimeoutSameEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestParseFlags checks that options may come before, between and after
+// positional arguments, and that "--" ends them.
+func TestParseFlags(t *testing.T) {
+	tests := map[string]struct {
+		args     []string
+		wantJSON bool
+		wantEnvs []string
+		wantPos  []string
+		wantErr  string
+	}{
+		"options first":     {args: []string{"-json", "a"}, wantJSON: true, wantPos: []string{"a"}},
+		"options last":      {args: []string{"a", "-json"}, wantJSON: true, wantPos: []string{"a"}},
+		"interleaved":       {args: []string{"-env", "dev", "a", "-json", "b", "-env=prod"}, wantJSON: true, wantEnvs: []string{"dev", "prod"}, wantPos: []string{"a", "b"}},
+		"value after arg":   {args: []string{"a", "-env", "b"}, wantEnvs: []string{"b"}, wantPos: []string{"a"}},
+		"double dash":       {args: []string{"a", "--", "-json", "b"}, wantPos: []string{"a", "-json", "b"}},
+		"dash alone is arg": {args: []string{"-", "-json"}, wantJSON: true, wantPos: []string{"-"}},
+		"none":              {args: nil},
+		"unknown after arg": {args: []string{"a", "-yaml"}, wantErr: "flag provided but not defined: -yaml"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fs := newFlagSet("test")
+			jsonOut := fs.Bool("json", false, "")
+			var envs []string
+			fs.Var((*stringsFlag)(&envs), "env", "")
+			err := parseFlags(fs, tc.args)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *jsonOut != tc.wantJSON {
+				t.Errorf("-json = %v, want %v", *jsonOut, tc.wantJSON)
+			}
+			if diff := cmp.Diff(tc.wantEnvs, envs); diff != "" {
+				t.Errorf("wrong -env (-want +got):\n%s", diff)
+			}
+			got := fs.Args()
+			if len(got) == 0 {
+				got = nil
+			}
+			if diff := cmp.Diff(tc.wantPos, got); diff != "" {
+				t.Errorf("wrong positional arguments (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

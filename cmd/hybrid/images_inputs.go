@@ -47,6 +47,8 @@ const (
 type inputsDoc struct {
 	FormatVersion string        `json:"format_version"`
 	Builds        []buildInputs `json:"builds"`
+	// Diagnostics are the run's warnings, when there are any.
+	Diagnostics []jsonDiagnostic `json:"diagnostics,omitempty"`
 }
 
 // buildInputs is one build and its inputs, in the order the fingerprint

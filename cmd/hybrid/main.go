@@ -63,15 +63,30 @@ func realMain(args []string, s streams) int {
 		slog.SetDefault(logger)
 		defer closeLog()
 	}
+	defer closeBackends()
+	cmds := withAutocomplete(commands(s))
+	if !completing() {
+		args = versionFlagToCommand(args)
+		names := make([]string, 0, len(cmds))
+		for name := range cmds {
+			names = append(names, name)
+		}
+		if given, suggestion := unknownCommand(args, names); given != "" {
+			fmt.Fprintln(s.Err, unknownCommandMessage(given, suggestion))
+			return 1
+		}
+	}
 	c := &cli.CLI{
-		Name:         "hybrid",
-		Version:      version.Version,
-		Args:         args,
-		Commands:     commands(s),
-		HelpFunc:     helpFunc,
-		HelpWriter:   s.Out,
-		ErrorWriter:  s.Err,
-		Autocomplete: false,
+		Name:                  "hybrid",
+		Version:               version.Version,
+		Args:                  args,
+		Commands:              cmds,
+		HelpFunc:              helpFunc,
+		HelpWriter:            s.Out,
+		ErrorWriter:           s.Err,
+		Autocomplete:          true,
+		AutocompleteInstall:   "install-autocomplete",
+		AutocompleteUninstall: "uninstall-autocomplete",
 	}
 	code, err := c.Run()
 	if err != nil {
@@ -90,6 +105,36 @@ func commandName(args []string) string {
 		}
 	}
 	return "hybrid"
+}
+
+// completing reports whether the shell runs hybrid to complete a command
+// line (see autocomplete.go) rather than to run one.
+func completing() bool { return os.Getenv("COMP_LINE") != "" }
+
+// versionFlagToCommand turns a -v, -version or --version given before the
+// command into the version command, so that "hybrid -version" prints exactly
+// what "hybrid version" prints (terraform does the same). The other global
+// options stay (hybrid -version -json); a command after them is ignored.
+func versionFlagToCommand(args []string) []string {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") || a == "--" {
+			return args // reached the command
+		}
+		if a == "-v" || a == "-version" || a == "--version" {
+			out := []string{"version"}
+			for _, o := range args[:i] {
+				out = append(out, o)
+			}
+			for _, o := range args[i+1:] {
+				if !strings.HasPrefix(o, "-") || o == "--" {
+					break
+				}
+				out = append(out, o)
+			}
+			return out
+		}
+	}
+	return args
 }
 
 // extractChdir removes the global -chdir=DIR option, which must come before
@@ -140,8 +185,11 @@ func helpFunc(cmds map[string]cli.CommandFactory) string {
 		fmt.Fprintf(&b, "    %-*s  %s\n", width, name, cmd.Synopsis())
 	}
 	b.WriteString("\nGlobal options:\n")
-	b.WriteString("    -chdir=DIR    Switch to DIR before running the command.\n")
-	b.WriteString("    -help         Show this help, or a command's help after its name.\n")
-	b.WriteString("    -version      Show the version (same as the version command).\n")
+	b.WriteString("    -chdir=DIR               Switch to DIR before running the command.\n")
+	b.WriteString("    -help                    Show this help, or a command's help after its name.\n")
+	b.WriteString("    -version                 Show the version (same as the version command).\n")
+	b.WriteString("    -install-autocomplete    Make bash, zsh and fish complete hybrid commands,\n")
+	b.WriteString("                             options, addresses and environment names.\n")
+	b.WriteString("    -uninstall-autocomplete  Undo -install-autocomplete.\n")
 	return b.String()
 }

@@ -98,10 +98,12 @@ func lockedPluginNeeds(ws *plan.Workspace, lf *lock.File) []pluginNeed {
 
 // checkPluginBinaries checks the installed binaries of each needed plugin
 // against its pin in the lockfile, as packer would pick them: the binaries
-// of the pinned version for this platform. Each plugin with a problem
-// gives one diagnostic that names it, says what is wrong and what to do:
-// a binary whose hash the lockfile does not pin (replaced, or tampered
-// with) is an error that gives the expected and the found hashes; a
+// of the pinned version for this platform, against the hashes pinned for
+// this platform. Each plugin with a problem gives one diagnostic that names
+// it, says what is wrong and what to do: a binary whose hash the lockfile
+// does not pin (replaced, or tampered with) is an error that gives the
+// expected and the found hashes; a lockfile with hashes for other
+// platforms only is an error that says which; a
 // pinned version that is not installed, or that packer cannot use, is an
 // error when the plugin is required and a warning otherwise. Plugins the
 // lockfile does not pin are left to the lockfile's own check.
@@ -142,6 +144,8 @@ func checkPluginBinary(pin *lock.Plugin, n pluginNeed) *hcl.Diagnostic {
 			Detail:   fmt.Sprintf("%s. Check the plugin directories packer uses (PACKER_PLUGIN_PATH), then run the command again.", trimDot(err.Error())),
 		}
 	}
+	platform := lock.CurrentPlatform()
+	accepted := pin.HashesFor(platform)
 	var foreign, usable, unusable []lock.InstalledPlugin
 	for _, ip := range all {
 		v, err := version.NewVersion(ip.Version)
@@ -149,7 +153,7 @@ func checkPluginBinary(pin *lock.Plugin, n pluginNeed) *hcl.Diagnostic {
 			continue
 		}
 		switch {
-		case !slices.Contains(pin.Hashes, ip.Hash):
+		case !slices.Contains(accepted, ip.Hash):
 			foreign = append(foreign, ip)
 		case ip.Unusable != "":
 			unusable = append(unusable, ip)
@@ -160,23 +164,34 @@ func checkPluginBinary(pin *lock.Plugin, n pluginNeed) *hcl.Diagnostic {
 	name := fmt.Sprintf("%s v%s", n.Source, pin.Version)
 	install := fmt.Sprintf("packer plugins install %s v%s", n.Source, pin.Version)
 	switch {
+	case len(foreign) > 0 && len(accepted) == 0:
+		pinned := "no hash at all"
+		if others := pin.Platforms(); len(others) > 0 {
+			pinned = "hashes for " + strings.Join(others, ", ") + " only"
+		}
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s has no hash of plugin %s for %s", lockfile, n.Source, platform),
+			Detail: fmt.Sprintf("%s pins plugin %s with %s, so the binary installed here cannot be checked:\n%s\n\n"+
+				"If it is the binary you mean to run, record its hash with \"hybrid lock -platform=%s\" (add a -platform for each platform you build on), and review the change to %s before you commit it.",
+				lockfile, name, pinned, foundBinaries(foreign), platform, lockfile),
+			Subject: subject,
+		}
 	case len(foreign) > 0:
-		var found []string
-		var paths []string
-		for _, ip := range foreign {
-			found = append(found, fmt.Sprintf("  %s\n    has %s", ip.Path, ip.Hash))
-			paths = append(paths, ip.Path)
+		expected := "the hash " + accepted[0]
+		if len(accepted) > 1 {
+			expected = "one of the hashes " + strings.Join(accepted, ", ")
 		}
-		expected := "the hash " + pin.Hashes[0]
-		if len(pin.Hashes) > 1 {
-			expected = "one of the hashes " + strings.Join(pin.Hashes, ", ")
-		}
-		if len(pin.Hashes) == 0 {
-			expected = "no hash"
+		if len(pin.Hashes[platform]) > 0 {
+			expected += " for " + platform
 		}
 		binaries := "The installed binary"
 		if len(foreign) > 1 {
 			binaries = "The installed binaries"
+		}
+		var paths []string
+		for _, ip := range foreign {
+			paths = append(paths, ip.Path)
 		}
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -184,7 +199,7 @@ func checkPluginBinary(pin *lock.Plugin, n pluginNeed) *hcl.Diagnostic {
 			Detail: fmt.Sprintf("%s of plugin %s changed since \"hybrid lock\" pinned it:\n%s\nbut %s pins %s.\n\n"+
 				"If you did not mean to change it, reinstall the locked version: delete %s and run \"%s\" (or \"packer init\" on the template). "+
 				"If the new binary is intended, pin its hash with \"hybrid lock -upgrade %s\".",
-				binaries, name, strings.Join(found, "\n"), lockfile, expected,
+				binaries, name, foundBinaries(foreign), lockfile, expected,
 				strings.Join(paths, ", "), install, n.Source),
 			Subject: subject,
 		}
@@ -215,4 +230,14 @@ func checkPluginBinary(pin *lock.Plugin, n pluginNeed) *hcl.Diagnostic {
 			lockfile, name, strings.Join(n.Dirs, string(os.PathListSeparator)), install, n.Source, then),
 		Subject: subject,
 	}
+}
+
+// foundBinaries lists binaries with their hashes, one per two lines, for a
+// diagnostic's detail.
+func foundBinaries(ps []lock.InstalledPlugin) string {
+	lines := make([]string, len(ps))
+	for i, ip := range ps {
+		lines[i] = fmt.Sprintf("  %s\n    has %s", ip.Path, ip.Hash)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -47,7 +47,8 @@ func hashOf(content string) string {
 // do; and that a matching binary gives none.
 func TestCheckPluginBinaries(t *testing.T) {
 	const src = "github.com/hybridtest/hybridtest"
-	pin := &lock.Plugin{Source: src, Version: "0.0.1", Hashes: []string{hashOf("pinned")}}
+	here := lock.CurrentPlatform()
+	pin := &lock.Plugin{Source: src, Version: "0.0.1", Hashes: map[string][]string{here: {hashOf("pinned")}}}
 	type want struct {
 		severity hcl.DiagnosticSeverity
 		summary  string
@@ -57,6 +58,7 @@ func TestCheckPluginBinaries(t *testing.T) {
 		install  func(t *testing.T, dir string)
 		required bool
 		pinned   bool
+		hashes   map[string][]string // the pin's, when not pin's
 		want     []want
 	}{
 		"matches": {
@@ -74,7 +76,7 @@ func TestCheckPluginBinaries(t *testing.T) {
 			install: func(t *testing.T, dir string) { installTestPlugin(t, dir, src, "0.0.1", "swapped", "") },
 			pinned:  true,
 			want: []want{{hcl.DiagError, "Plugin " + src + " does not match hybrid.lock.hcl", []string{
-				"has " + hashOf("swapped"), "pins the hash " + hashOf("pinned"),
+				"has " + hashOf("swapped"), "pins the hash " + hashOf("pinned") + " for " + here + ".",
 				`"packer plugins install ` + src + ` v0.0.1"`, `"hybrid lock -upgrade ` + src + `"`,
 			}}},
 		},
@@ -85,6 +87,35 @@ func TestCheckPluginBinaries(t *testing.T) {
 			},
 			pinned: true, required: true,
 			want: []want{{hcl.DiagError, "Plugin " + src + " does not match hybrid.lock.hcl", []string{"has " + hashOf("swapped")}}},
+		},
+		"another platform's hash does not vouch for this one": {
+			install: func(t *testing.T, dir string) { installTestPlugin(t, dir, src, "0.0.1", "swapped", "") },
+			pinned:  true,
+			hashes:  map[string][]string{here: {hashOf("pinned")}, "plan9_arm": {hashOf("swapped")}},
+			want: []want{{hcl.DiagError, "Plugin " + src + " does not match hybrid.lock.hcl", []string{
+				"has " + hashOf("swapped"), "pins the hash " + hashOf("pinned") + " for " + here + ".",
+			}}},
+		},
+		"hashes of an unknown platform (an older lockfile) are accepted": {
+			install: func(t *testing.T, dir string) { installTestPlugin(t, dir, src, "0.0.1", "pinned", "") },
+			pinned:  true, required: true,
+			hashes: map[string][]string{lock.UnknownPlatform: {hashOf("pinned")}},
+		},
+		"and checked": {
+			install: func(t *testing.T, dir string) { installTestPlugin(t, dir, src, "0.0.1", "swapped", "") },
+			pinned:  true,
+			hashes:  map[string][]string{lock.UnknownPlatform: {hashOf("pinned")}},
+			want: []want{{hcl.DiagError, "Plugin " + src + " does not match hybrid.lock.hcl", []string{
+				"but hybrid.lock.hcl pins the hash " + hashOf("pinned") + ".",
+			}}},
+		},
+		"hashes for other platforms only": {
+			install: func(t *testing.T, dir string) { installTestPlugin(t, dir, src, "0.0.1", "pinned", "") },
+			pinned:  true, required: true,
+			hashes: map[string][]string{"plan9_arm": {hashOf("pinned")}, "plan9_386": {hashOf("other")}},
+			want: []want{{hcl.DiagError, "hybrid.lock.hcl has no hash of plugin " + src + " for " + here, []string{
+				"with hashes for plan9_386, plan9_arm only", "has " + hashOf("pinned"), `"hybrid lock -platform=` + here + `"`,
+			}}},
 		},
 		"not installed, needed by a build that runs": {
 			install: func(t *testing.T, dir string) {},
@@ -113,6 +144,9 @@ func TestCheckPluginBinaries(t *testing.T) {
 			lf := &lock.File{Plugins: map[string]*lock.Plugin{}}
 			if tt.pinned {
 				lf.Plugins[src] = pin
+				if tt.hashes != nil {
+					lf.Plugins[src] = &lock.Plugin{Source: src, Version: pin.Version, Hashes: tt.hashes}
+				}
 			}
 			diags := checkPluginBinaries(lf, []pluginNeed{{Source: src, Dirs: []string{dir, filepath.Join(dir, "second")}, Required: tt.required}})
 			var got []want

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hybridcore/hybrid/docs/schema"
 )
 
 // The commands the plan_* and apply_* scenarios use, beside script_test.go's.
@@ -40,12 +42,17 @@ func init() {
 const scriptWait = 90 * time.Second
 
 // cmdPlanJSON checks that FILE holds a plan document of the documented shape
-// (hybrid plan -json, hybrid plan -out), then checks each KEY=VALUE: a
-// summary count (sync, build, rebuild, render, forget) or an address's
-// action. planjson FILE [KEY=VALUE...]
+// (hybrid plan -json, hybrid plan -out): valid against the published
+// schema, docs/schema/plan.schema.json, and consistent in what a schema
+// cannot check (sorted changes, a summary that counts them). Then it checks
+// each KEY=VALUE: a summary count (sync, build, rebuild, render, forget) or
+// an address's action. planjson FILE [KEY=VALUE...]
 func cmdPlanJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
 		ts.Fatalf("usage: planjson FILE [sync|build|rebuild|render|forget=N] [ADDRESS=ACTION]...")
+	}
+	if err := schema.ValidateDocument(schema.Plan, strings.NewReader(ts.ReadFile(args[0]))); err != nil {
+		ts.Fatalf("%s does not follow %s:\n%v", args[0], schema.Plan, err)
 	}
 	doc, problems := checkPlanJSON([]byte(ts.ReadFile(args[0])))
 	if len(problems) > 0 {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -22,6 +24,9 @@ func init() {
 	scriptCmds["expandfile"] = cmdExpandFile
 	scriptCmds["pinned"] = cmdPinned
 	scriptCmds["installplugin"] = cmdInstallPlugin
+	scriptCmds["releasezip"] = cmdReleaseZip
+	scriptCmds["platform"] = cmdPlatform
+	scriptCmds["hidepacker"] = cmdHidePacker
 }
 
 // cmdGitRev sets VAR to the full commit that REV names in the git
@@ -91,4 +96,70 @@ func cmdInstallPlugin(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(bin, []byte(args[3]), 0o755))
 	sum := sha256.Sum256([]byte(args[3]))
 	ts.Check(os.WriteFile(bin+"_SHA256SUM", []byte(hex.EncodeToString(sum[:])), 0o644))
+}
+
+// cmdReleaseZip writes a plugin release as its GitHub releases page
+// publishes it: packer-plugin-NAME_vVERSION_x5.0_PLATFORM.zip in DIR, holding
+// the binary (CONTENT), and its line in the release's
+// packer-plugin-NAME_vVERSION_SHA256SUMS beside it.
+// releasezip DIR SOURCE VERSION PLATFORM CONTENT
+func cmdReleaseZip(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 5 {
+		ts.Fatalf("usage: releasezip DIR SOURCE VERSION PLATFORM CONTENT")
+	}
+	dir, typ, ver, platform := ts.MkAbs(args[0]), path.Base(args[1]), args[2], args[3]
+	name := "packer-plugin-" + typ + "_v" + ver + "_" + lock.PluginProtocol + "_" + platform
+	entry := name
+	if strings.HasPrefix(platform, "windows_") {
+		entry += ".exe"
+	}
+	ts.Check(os.MkdirAll(dir, 0o755))
+	f, err := os.Create(filepath.Join(dir, name+".zip"))
+	ts.Check(err)
+	zw := zip.NewWriter(f)
+	w, err := zw.Create(entry)
+	ts.Check(err)
+	_, err = w.Write([]byte(args[4]))
+	ts.Check(err)
+	ts.Check(zw.Close())
+	ts.Check(f.Close())
+	data, err := os.ReadFile(filepath.Join(dir, name+".zip"))
+	ts.Check(err)
+	sum := sha256.Sum256(data)
+	sums, err := os.OpenFile(filepath.Join(dir, "packer-plugin-"+typ+"_v"+ver+"_SHA256SUMS"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	ts.Check(err)
+	_, err = fmt.Fprintf(sums, "%s  %s.zip\n", hex.EncodeToString(sum[:]), name)
+	ts.Check(err)
+	ts.Check(sums.Close())
+}
+
+// cmdPlatform sets VAR to the platform the tests run on, OS_ARCH, as
+// plugin binaries name it: platform VAR.
+func cmdPlatform(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: platform VAR")
+	}
+	ts.Setenv(args[0], lock.CurrentPlatform())
+}
+
+// cmdHidePacker makes packer impossible to find for the rest of the
+// script, as on a machine without it: HYBRID_PACKER is unset and every
+// directory holding a packer executable leaves PATH. It fails when such a
+// directory also holds git, which the script still needs.
+func cmdHidePacker(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: hidepacker")
+	}
+	var keep []string
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if fi, err := os.Stat(filepath.Join(dir, "packer")); err == nil && !fi.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, "git")); err == nil {
+				ts.Fatalf("%s holds both packer and git: cannot hide one", dir)
+			}
+			continue
+		}
+		keep = append(keep, dir)
+	}
+	ts.Setenv("PATH", strings.Join(keep, string(os.PathListSeparator)))
+	ts.Setenv("HYBRID_PACKER", "")
 }

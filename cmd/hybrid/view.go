@@ -18,15 +18,25 @@ import (
 type view struct {
 	s     streams
 	color bool
+	// events, under -json, carries diagnostics and errors to stdout as
+	// JSON events instead (useJSON).
+	events *jsonEvents
 }
 
+// newView returns the view of a command run with streams s; noColor is its
+// -no-color option (see colorEnabled for the rest of the colour policy).
 func newView(s streams, noColor bool) *view {
-	return &view{s: s, color: s.OutTTY && !noColor && os.Getenv("NO_COLOR") == ""}
+	return &view{s: s, color: colorEnabled(s.OutTTY, noColor, os.Getenv)}
 }
 
 // diagnostics prints diags to stderr (errors) and stdout (warnings), each
-// with file, line and snippet when the file is in files.
+// with file, line and snippet when the file is in files; under -json, as
+// events on stdout.
 func (v *view) diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) {
+	if v.events != nil {
+		v.events.diagnostics(files, diags)
+		return
+	}
 	width := 0
 	if f, ok := v.s.Err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
@@ -43,9 +53,14 @@ func (v *view) diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) {
 }
 
 // errorf prints a one-line cause and the next step, the shape of every error
-// that is not about a line of configuration.
+// that is not about a line of configuration; under -json, as a diagnostic
+// event whose summary is that line.
 func (v *view) errorf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if v.events != nil {
+		v.events.diagnostics(nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: msg}})
+		return
+	}
 	if v.color {
 		fmt.Fprintf(v.s.Err, "\x1b[31;1mError:\x1b[0m %s\n", msg)
 		return
@@ -73,35 +88,6 @@ func writeJSON(w io.Writer, doc any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
-}
-
-// diagsJSON is the machine form of diagnostics in -json output.
-type diagJSON struct {
-	Severity string     `json:"severity"`
-	Summary  string     `json:"summary"`
-	Detail   string     `json:"detail,omitempty"`
-	Range    *rangeJSON `json:"range,omitempty"`
-}
-
-type rangeJSON struct {
-	Filename string `json:"filename"`
-	Line     int    `json:"line"`
-	Column   int    `json:"column"`
-}
-
-func diagsToJSON(diags hcl.Diagnostics) []diagJSON {
-	out := []diagJSON{}
-	for _, d := range diags {
-		j := diagJSON{Severity: "error", Summary: d.Summary, Detail: d.Detail}
-		if d.Severity == hcl.DiagWarning {
-			j.Severity = "warning"
-		}
-		if d.Subject != nil {
-			j.Range = &rangeJSON{d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column}
-		}
-		out = append(out, j)
-	}
-	return out
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and

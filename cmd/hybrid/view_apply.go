@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,23 +8,29 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/hybridcore/hybrid/apply"
 	"github.com/hybridcore/hybrid/plan"
 )
 
 // applyHuman prints apply's progress for people: each build's output lines
-// prefixed with its address, as they stream.
+// prefixed with its address, as they stream, and a line for every node that
+// starts and ends. On a terminal a live status line stays below them (live);
+// without one, every running build gets a "still building" line at each
+// heartbeat instead.
 type applyHuman struct {
-	v  *view
-	w  io.Writer
-	mu sync.Mutex
+	v    *view
+	w    io.Writer
+	live *progressLine // nil without a terminal
+	mu   sync.Mutex
 }
 
 var _ apply.Sink = (*applyHuman)(nil)
 
 func (h *applyHuman) line(format string, args ...any) {
+	if h.live != nil {
+		h.live.println(fmt.Sprintf(format, args...))
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	fmt.Fprintf(h.w, format+"\n", args...)
@@ -43,6 +48,9 @@ func (h *applyHuman) NodeStarted(addr string, action plan.Action) {
 	default:
 		what = "Building..."
 	}
+	if h.live != nil {
+		h.live.nodeStarted(addr)
+	}
 	h.line("%s: %s", h.v.bold(addr), what)
 }
 
@@ -53,10 +61,16 @@ func (h *applyHuman) Output(addr, line string) {
 }
 
 func (h *applyHuman) StillRunning(addr string, elapsed time.Duration) {
+	if h.live != nil {
+		return // the status line shows how long each build has run
+	}
 	h.line("%s: still building (%s elapsed)", h.v.bold(addr), elapsed)
 }
 
 func (h *applyHuman) NodeFinished(r apply.NodeResult) {
+	if h.live != nil {
+		h.live.nodeFinished(r.Address, r.Outcome)
+	}
 	switch r.Outcome {
 	case apply.Succeeded:
 		h.line("%s: %s", h.v.bold(r.Address), h.v.paint("32", fmt.Sprintf("done after %s", r.Duration.Round(time.Millisecond*100))))
@@ -71,44 +85,67 @@ func (h *applyHuman) NodeFinished(r apply.NodeResult) {
 	}
 }
 
-// summary prints the closing line and the table of builds.
+// summary erases the status line, if any, then prints the closing table,
+// one row for every node the apply did or meant to do, and the closing
+// sentence. The table is what a pipeline log is read for after a long
+// apply: each node's outcome, how long it took, the log of each build, and
+// what it produced or the first line of its error.
 func (h *applyHuman) summary(res *apply.Result) {
+	if h.live != nil {
+		h.live.close()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	w := h.w
 	fmt.Fprintln(w)
 	var rows []apply.NodeResult
 	for _, n := range res.Nodes {
-		if n.Type == plan.TypeBuild && n.Action != plan.NoOp && n.Action != plan.Delete {
+		if n.Action != plan.NoOp {
 			rows = append(rows, n)
 		}
 	}
 	if len(rows) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "BUILD\tSTATUS\tDURATION\tARTIFACT")
+		fmt.Fprintln(tw, "NODE\tOUTCOME\tDURATION\tLOG\tRESULT")
 		for _, n := range rows {
-			art := "-"
-			if len(n.Artifacts) > 0 {
-				a := n.Artifacts[0]
-				art = a.ID
-				if len(a.Files) > 0 {
-					art += " (" + strings.Join(a.Files, ", ") + ")"
-				}
+			outcome := string(n.Outcome)
+			if n.Action == plan.Delete && n.Outcome == apply.Succeeded {
+				outcome = "forgotten"
 			}
 			dur := "-"
 			if n.Duration > 0 {
 				dur = n.Duration.Round(100 * time.Millisecond).String()
 			}
-			status := string(n.Outcome)
-			if n.Outcome == apply.TimedOut && n.Err != nil {
-				status = n.Err.Error() // "timed out after 2h0m0s"
+			log := n.LogPath
+			if log == "" {
+				log = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Address, status, dur, art)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Address, outcome, dur, log, resultText(n))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, h.v.bold(applySummary(res)))
+}
+
+// resultText is the last column of the closing table: what a node
+// produced, or why it did not.
+func resultText(n apply.NodeResult) string {
+	switch {
+	case n.Err != nil:
+		first, _, _ := strings.Cut(strings.TrimSpace(n.Err.Error()), "\n")
+		return first
+	case n.Outcome == apply.Skipped:
+		return "because " + strings.Join(n.RootCauses, ", ") + " failed"
+	case len(n.Artifacts) > 0:
+		a := n.Artifacts[0]
+		text := a.ID
+		if len(a.Files) > 0 {
+			text += " (" + strings.Join(a.Files, ", ") + ")"
+		}
+		return text
+	}
+	return "-"
 }
 
 // applySummary is apply's closing sentence.
@@ -154,85 +191,4 @@ func countDeletes(res *apply.Result, typ string) int {
 		}
 	}
 	return n
-}
-
-// applyJSON streams apply's progress as one JSON object per line.
-type applyJSON struct {
-	w   io.Writer
-	mu  sync.Mutex
-	now func() time.Time
-}
-
-var _ apply.Sink = (*applyJSON)(nil)
-
-func (j *applyJSON) emit(typ, addr, msg string, extra map[string]any) {
-	ev := map[string]any{
-		"@timestamp":     j.now().UTC().Format(time.RFC3339Nano),
-		"@message":       msg,
-		"type":           typ,
-		"format_version": "1.0",
-	}
-	if addr != "" {
-		ev["address"] = addr
-	}
-	for k, v := range extra {
-		ev[k] = v
-	}
-	b, _ := json.Marshal(ev)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.w.Write(append(b, '\n'))
-}
-
-func (j *applyJSON) NodeStarted(addr string, action plan.Action) {
-	j.emit("node_start", addr, addr+": started", map[string]any{"action": action.String()})
-}
-
-func (j *applyJSON) Output(addr, line string) {
-	j.emit("node_output", addr, line, nil)
-}
-
-func (j *applyJSON) StillRunning(addr string, elapsed time.Duration) {
-	j.emit("node_progress", addr, fmt.Sprintf("%s: still building (%s elapsed)", addr, elapsed), map[string]any{"elapsed_ms": elapsed.Milliseconds()})
-}
-
-func (j *applyJSON) NodeFinished(r apply.NodeResult) {
-	extra := map[string]any{"outcome": string(r.Outcome), "action": r.Action.String(), "duration_ms": r.Duration.Milliseconds()}
-	msg := fmt.Sprintf("%s: %s", r.Address, r.Outcome)
-	if r.Err != nil {
-		extra["error"] = r.Err.Error()
-		msg += ": " + r.Err.Error()
-	}
-	if len(r.RootCauses) > 0 {
-		extra["root_causes"] = r.RootCauses
-	}
-	if r.LogPath != "" {
-		extra["log_path"] = r.LogPath
-	}
-	if len(r.Artifacts) > 0 {
-		extra["artifacts"] = r.Artifacts
-	}
-	j.emit("node_complete", r.Address, msg, extra)
-}
-
-// diagnostics emits one "diagnostic" event per warning in diags.
-func (j *applyJSON) diagnostics(diags hcl.Diagnostics) {
-	for i, d := range diagsToJSON(diags) {
-		if diags[i].Severity != hcl.DiagWarning {
-			continue
-		}
-		j.emit("diagnostic", "", d.Summary, map[string]any{"diagnostic": d})
-	}
-}
-
-func (j *applyJSON) summary(res *apply.Result) {
-	j.emit("apply_summary", "", applySummary(res), map[string]any{
-		"built":     res.Count(plan.TypeBuild, apply.Succeeded) - countDeletes(res, plan.TypeBuild),
-		"rendered":  res.Count(plan.TypeRender, apply.Succeeded) - countDeletes(res, plan.TypeRender),
-		"failed":    res.Count("", apply.Failed),
-		"skipped":   res.Count("", apply.Skipped),
-		"cancelled": res.Count("", apply.Cancelled),
-		"timed_out": res.Count("", apply.TimedOut),
-		"forgotten": res.Forgotten(),
-	})
 }

@@ -14,10 +14,14 @@ const lockFilename = lock.DefaultFilename
 // writeImages prints the images x environments matrix: its versioned
 // JSON document, or for people one aligned table per OS and platform, with
 // each build's packer files below its row so long paths do not widen the
-// columns.
-func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSON bool) error {
+// columns. The JSON document carries the run's warnings, if any.
+func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSON bool, warnings []jsonDiagnostic) error {
 	if asJSON {
-		return writeJSON(w, map[string]any{"format_version": "1.0", "images": rows})
+		doc := map[string]any{"format_version": "1.0", "images": rows}
+		if len(warnings) > 0 {
+			doc["diagnostics"] = warnings
+		}
+		return writeJSON(w, doc)
 	}
 	for start := 0; start < len(rows); {
 		end := start
@@ -47,7 +51,7 @@ func (v *view) writeImages(w io.Writer, rows []imageRow, images, envs int, asJSO
 		}
 		start = end
 	}
-	_, err := fmt.Fprintf(w, "\n%d images, %d builds across %d environments.\n", images, len(rows), envs)
+	_, err := fmt.Fprintf(w, "\n%s, %s across %s.\n", plural(images, "image"), plural(len(rows), "build"), plural(envs, "environment"))
 	return err
 }
 
@@ -90,8 +94,12 @@ func (v *view) writeInputs(w io.Writer, doc *inputsDoc, asJSON bool) error {
 		_, err := fmt.Fprintf(w, "%d %s; hybrid fingerprints every input listed.\n", len(doc.Builds), builds)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d %s; %d of the paths listed are read but not fingerprinted (git metadata outside a source, paths outside the workspace): a change to them rebuilds nothing.\n",
-		len(doc.Builds), builds, untracked)
+	are := "are"
+	if untracked == 1 {
+		are = "is"
+	}
+	_, err := fmt.Fprintf(w, "%d %s; %d of the paths listed %s read but not fingerprinted (git metadata outside a source, paths outside the workspace): a change to them rebuilds nothing.\n",
+		len(doc.Builds), builds, untracked, are)
 	return err
 }
 

@@ -19,12 +19,7 @@ func (v *view) writePlan(w io.Writer, p *plan.Plan, asJSON bool) error {
 		v.renderPlan(w, p)
 		return nil
 	}
-	b, err := plan.Encode(p)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
+	return writePlanJSON(w, p, nil, nil)
 }
 
 // renderPlan prints a plan for people, one block per change in pipeline

@@ -63,7 +63,7 @@ func readLockfile(ws *plan.Workspace) (*lock.File, string, hcl.Diagnostics) {
 // (state.ChildEnv), so that if this hybrid is killed, the next one to take
 // the lock over finds and ends all of them, even one started in the instant
 // before it could be recorded in the lock info.
-func lockState(ctx context.Context, b *state.Local, operation string, timeout time.Duration) (func() error, error) {
+func lockState(ctx context.Context, b state.Backend, operation string, timeout time.Duration) (func() error, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -96,14 +96,18 @@ func lockDiags(err error) hcl.Diagnostics {
 // takeoverDiags warns, after the state lock was taken, that it was taken
 // over from a holder that died, and names the processes that holder left
 // running which were ended before anything else was done.
-func takeoverDiags(b *state.Local) hcl.Diagnostics {
+func takeoverDiags(backend state.Backend, next string) hcl.Diagnostics {
+	b, ok := backend.(state.ChildTracker)
+	if !ok {
+		return nil
+	}
 	var diags hcl.Diagnostics
 	if info := b.StaleLock(); info != nil {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  "Took over a stale state lock",
-			Detail: fmt.Sprintf("The state lock %s was held by %s (%s, pid %d) since %s, whose process is gone; hybrid took it over. If that run was interrupted, this plan shows what it did not finish.",
-				info.ID, info.Who, info.Operation, info.PID, info.Created.Format("2006-01-02 15:04:05 MST")),
+			Detail: strings.TrimSpace(fmt.Sprintf("The state lock %s was held by %s (hybrid %s, pid %d) since %s, whose process is gone; hybrid took it over. %s",
+				orUnknown(info.ID), orUnknown(info.Who), orUnknown(info.Operation), info.PID, info.Created.Format("2006-01-02 15:04:05 MST"), next)),
 		})
 	}
 	if ended := b.EndedChildren(); len(ended) > 0 {

@@ -16,8 +16,10 @@ const module = "github.com/hybridcore/hybrid/"
 // layer of each top-level package, from DESIGN.md: graph, logs -> config,
 // state, lock -> sources, templates, provisioners, packer -> plan -> apply
 // -> cmd/hybrid. Packages under internal/ are helpers any layer may use.
+// docs/schema, the JSON Schemas of the machine-readable output, imports
+// nothing of hybrid's.
 var layer = map[string]int{
-	"graph": 0, "logs": 0,
+	"graph": 0, "logs": 0, "docs/schema": 0,
 	"config": 1, "state": 1, "lock": 1,
 	"sources": 2, "templates": 2, "provisioners": 2, "packer": 2,
 	"plan":       3,

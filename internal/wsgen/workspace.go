@@ -144,9 +144,9 @@ func (l *layout) lockFile() *lock.File {
 	for _, p := range l.platformsInUse() {
 		f.Plugins[p.pluginSource] = &lock.Plugin{
 			Source: p.pluginSource, Version: p.version, Constraints: p.constraint,
-			Hashes: []string{
-				"sha256:" + hexDigest(l.spec.Seed, "plugin-linux-amd64", p.pluginSource),
-				"sha256:" + hexDigest(l.spec.Seed, "plugin-darwin-arm64", p.pluginSource),
+			Hashes: map[string][]string{
+				"linux_amd64":  {"sha256:" + hexDigest(l.spec.Seed, "plugin-linux-amd64", p.pluginSource)},
+				"darwin_arm64": {"sha256:" + hexDigest(l.spec.Seed, "plugin-darwin-arm64", p.pluginSource)},
 			},
 		}
 	}

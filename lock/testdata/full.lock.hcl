@@ -16,10 +16,15 @@ plugin "github.com/hashicorp/ansible" {
 plugin "github.com/hashicorp/vsphere" {
   version     = "1.2.1"
   constraints = ">= 1.2.0, < 2.0.0"
-  hashes = [
-    "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
-    "sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
-  ]
+  hashes = {
+    darwin_arm64 = [
+      "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    ]
+    linux_amd64 = [
+      "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+      "sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+    ]
+  }
 }
 
 source "base" {
