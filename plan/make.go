@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -79,8 +80,10 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	if opts.Secrets == nil {
 		opts.Secrets = NewSecrets([]byte("hybrid-lineage-key\x00"+st.Lineage), nil)
 	}
+	start := time.Now()
 	var diags hcl.Diagnostics
 	diags = append(diags, opts.Lock.Check(ws.LockRequirements())...)
+	logPhase("check the lockfile", start)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -99,7 +102,9 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, diags
 	}
 
+	t := time.Now()
 	g, nodes := ws.desiredGraph(opts.Envs)
+	logPhase("build the graph", t, "nodes", len(nodes))
 	if err := g.Validate(); err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
@@ -135,7 +140,10 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
 	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g, targeted: targeted}
+	t = time.Now()
 	pl.prefetchTrees(order, keep)
+	logPhase("read source trees", t)
+	t = time.Now()
 	// Renders and builds first, in dependency order; then sources, whose
 	// checkouts only need to move when a build that reads them will run.
 	var srcNodes []*node
@@ -159,14 +167,19 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		diags = append(diags, d...)
 		pl.add(p, n, c)
 	}
+	logPhase("fingerprint renders and builds", t)
+	t = time.Now()
 	for _, n := range srcNodes {
 		c, d := pl.source(ctx, n)
 		diags = append(diags, d...)
 		pl.add(p, n, c)
 	}
+	logPhase("check sources", t, "sources", len(srcNodes))
 	for _, addr := range gone {
 		if keep[addr] {
-			p.Changes = append(p.Changes, forget(st, addr))
+			c := forget(st, addr)
+			logNode(c, pl.recordedInputs(addr))
+			p.Changes = append(p.Changes, c)
 		}
 	}
 	if diags.HasErrors() {
@@ -183,6 +196,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	p.summarize()
+	logPhase("plan", start, "changes", p.Summary.Total(), "nodes", len(p.Changes))
 	return p, diags
 }
 
@@ -346,6 +360,7 @@ func (pl *planner) add(p *Plan, n *node, c *Change) {
 	sort.Strings(c.DependsOn)
 	n.change = c
 	p.Changes = append(p.Changes, c)
+	logNode(c, pl.recordedInputs(c.Address))
 }
 
 // checkoutNeeded reports whether a source's checkout must be at its locked

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -173,8 +174,10 @@ func (ws *Workspace) SaveCaches() error {
 
 // LoadWorkspaceWith is LoadWorkspace with options.
 func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspace, hcl.Diagnostics) {
+	start := time.Now()
 	p := hclparse.NewParser()
 	cfg, diags := config.Load(p, dir, in)
+	logPhase("read hybrid.hcl", start)
 	ws := &Workspace{Config: cfg, Parser: p, Templates: map[string]*templates.Template{}}
 	if cfg == nil {
 		return ws, diags
@@ -182,6 +185,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	if opts.OnConfig != nil && !diags.HasErrors() {
 		opts.OnConfig(cfg)
 	}
+	t := time.Now()
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
 	ws.Files.Prefetch()
@@ -191,7 +195,11 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		ws.loadCaches()
 	}
 	cfg.SetFiles(ws.Files)
+	logPhase("open the lockfile, sources and caches", t, "sources", len(cfg.Sources))
+	t = time.Now()
 	diags = append(diags, ws.loadTemplates(opts)...)
+	logPhase("read templates", t, "templates", len(ws.Templates))
+	t = time.Now()
 	// Undeclared values are reported once per layer that sets them, not once
 	// per build: a shared var group would otherwise repeat for every image.
 	type unused struct {
@@ -308,6 +316,8 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		})
 	}
 	sort.Slice(ws.Builds, func(i, j int) bool { return ws.Builds[i].Address() < ws.Builds[j].Address() })
+	logPhase("render and check every build", t, "builds", len(ws.Builds))
+	logPhase("load the workspace", start)
 	return ws, dedupeDiags(diags)
 }
 

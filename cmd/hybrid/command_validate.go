@@ -86,6 +86,7 @@ func (c *validateCommand) Run(args []string) int {
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
 	defer ws.Close()
+	registerSecrets(logRedactor, ws)
 	if a.Packer && !diags.HasErrors() {
 		ctx, _, stop := signalContext(context.Background(), nil)
 		defer stop()
