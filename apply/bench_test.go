@@ -3,6 +3,7 @@ package apply_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,9 @@ const benchParallelism = 4
 
 // BenchmarkApplyOverhead compares hybrid apply with the packer commands it
 // runs. Each iteration applies testdata/bench (20 null builds that sleep one
-// second each) in a fresh copy with parallelism 4: load the workspace, read
+// second each; HYBRID_BENCH_BUILDS and HYBRID_BENCH_SLEEP make it another
+// number of builds sleeping another time, e.g. 1000 builds sleeping 0 s,
+// where packer's start-up is all the work) in a fresh copy with parallelism 4: load the workspace, read
 // the lockfile, lock and read the state, plan, check packer's version, then
 // apply.Run, which writes the 20 var files, runs the 20 builds and records
 // every node in the state. In another fresh copy it runs the same 20
@@ -42,12 +45,21 @@ func BenchmarkApplyOverhead(b *testing.B) {
 		b.Skipf("xargs not found: %v", err)
 	}
 	ctx := context.Background()
+	builds, sleep := 20, "1"
+	if s := os.Getenv("HYBRID_BENCH_BUILDS"); s != "" {
+		if builds, err = strconv.Atoi(s); err != nil || builds < 1 {
+			b.Fatalf("HYBRID_BENCH_BUILDS=%q: want a number of builds", s)
+		}
+	}
+	if s := os.Getenv("HYBRID_BENCH_SLEEP"); s != "" {
+		sleep = s
+	}
 	var applyTotal, planTotal, xargsTotal time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		applyDir := copyFixture(b, "bench")
-		xargsDir := copyFixture(b, "bench")
-		cmds := writeXargsCommands(b, xargsDir, bin)
+		applyDir := benchFixture(b, builds, sleep)
+		xargsDir := benchFixture(b, builds, sleep)
+		cmds := writeXargsCommands(b, xargsDir, bin, builds)
 		b.StartTimer()
 
 		runApply := func() {
@@ -57,8 +69,8 @@ func BenchmarkApplyOverhead(b *testing.B) {
 			res := applyPlanned(ctx, b, pd, bin, benchParallelism, discardSink{})
 			applyTotal += time.Since(start)
 			pd.unlock(b)
-			if !res.OK() || res.Count(plan.TypeBuild, apply.Succeeded) != 20 {
-				b.Fatalf("apply did not build all 20 images: %d built, %d failed", res.Count(plan.TypeBuild, apply.Succeeded), res.Count("", apply.Failed))
+			if !res.OK() || res.Count(plan.TypeBuild, apply.Succeeded) != builds {
+				b.Fatalf("apply did not build all %d images: %d built, %d failed", builds, res.Count(plan.TypeBuild, apply.Succeeded), res.Count("", apply.Failed))
 			}
 		}
 		runXargs := func() {
@@ -84,7 +96,7 @@ func BenchmarkApplyOverhead(b *testing.B) {
 // writeXargsCommands writes, in dir, the var file of every build of the
 // workspace there and a file of the packer command lines apply runs for
 // them, one build per line as xargs -L1 reads them. It returns that file.
-func writeXargsCommands(tb testing.TB, dir, bin string) string {
+func writeXargsCommands(tb testing.TB, dir, bin string, builds int) string {
 	tb.Helper()
 	ws, diags := plan.LoadWorkspace(dir, config.Inputs{})
 	if diags.HasErrors() {
@@ -112,14 +124,42 @@ func writeXargsCommands(tb testing.TB, dir, bin string) string {
 		}
 		lines = append(lines, strings.Join(args, " "))
 	}
-	if len(lines) != 20 {
-		tb.Fatalf("the workspace has %d builds, want 20", len(lines))
+	if len(lines) != builds {
+		tb.Fatalf("the workspace has %d builds, want %d", len(lines), builds)
 	}
 	cmds := filepath.Join(tb.TempDir(), "commands.txt")
 	if err := os.WriteFile(cmds, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return cmds
+}
+
+// benchFixture is a fresh copy of testdata/bench with n null builds that
+// sleep for sleep seconds each (the fixture itself has 20 sleeping 1 s).
+func benchFixture(tb testing.TB, n int, sleep string) string {
+	tb.Helper()
+	dir := copyFixture(tb, "bench")
+	if n == 20 && sleep == "1" {
+		return dir
+	}
+	var ws, tmpl strings.Builder
+	ws.WriteString("hybrid {\n  packer_version = \">= 1.9.0\"\n  parallelism    = 4\n}\n\nenvironment \"bench\" {}\n")
+	tmpl.WriteString("packer {\n  required_version = \">= 1.9.0\"\n}\n\nvariable \"enable_ansible\" {\n  type    = bool\n  default = false\n}\n\nvariable \"enable_puppet\" {\n  type    = bool\n  default = false\n}\n")
+	var sources []string
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("linux-sleep-%04d", i)
+		fmt.Fprintf(&ws, "\nimage %q {\n  template = \"templates/linux\"\n  build    = \"null.%s\"\n}\n", name, name)
+		fmt.Fprintf(&tmpl, "\nsource \"null\" %q {\n  communicator = \"none\"\n}\n", name)
+		sources = append(sources, fmt.Sprintf("%q", "source.null."+name))
+	}
+	fmt.Fprintf(&tmpl, "\nbuild {\n  sources = [%s]\n\n  provisioner \"shell-local\" {\n    inline = [\"sleep %s\"]\n  }\n}\n", strings.Join(sources, ", "), sleep)
+	if err := os.WriteFile(filepath.Join(dir, "hybrid.hcl"), []byte(ws.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "templates", "linux", "sleep.pkr.hcl"), []byte(tmpl.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
 
 // runXargsCommands runs the command lines in cmds through

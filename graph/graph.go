@@ -129,6 +129,26 @@ func (g *Graph) TransitiveDependents(roots ...Vertex) []Vertex {
 	return g.lookupAll(g.reach(g.dependents, roots))
 }
 
+// Between returns the roots and every vertex on a path from one root to
+// another, sorted by name: what "the part of the graph that changes" is when
+// the roots are the changed vertices. A vertex is between roots when a root
+// depends on it, directly or not, and it depends on a root, directly or not.
+// Roots that are not in the graph are ignored.
+func (g *Graph) Between(roots ...Vertex) []Vertex {
+	needed := g.reach(g.deps, roots)
+	needing := make(map[string]struct{}, len(needed))
+	for _, name := range g.reach(g.dependents, roots) {
+		needing[name] = struct{}{}
+	}
+	var names []string
+	for _, name := range needed {
+		if _, ok := needing[name]; ok {
+			names = append(names, name)
+		}
+	}
+	return g.lookupAll(names)
+}
+
 // reach returns the sorted names reachable from roots along adj, roots
 // included, restricted to added vertices.
 func (g *Graph) reach(adj map[string]map[string]struct{}, roots []Vertex) []string {

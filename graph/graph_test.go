@@ -121,3 +121,41 @@ func TestSubgraph(t *testing.T) {
 		t.Errorf("original Len() = %d, want 5", g.Len())
 	}
 }
+
+func TestBetween(t *testing.T) {
+	// A source bump reaches build.prod.base through its render, which does
+	// not change itself; build.prod.app follows its base. build.prod.other
+	// reads the source too but does not change, and render.prod.app is only
+	// needed by a changed vertex, not on a path between two.
+	g := newGraph(t, []string{"build.prod.alone"},
+		"build.prod.base -> render.prod.base",
+		"render.prod.base -> source.examples",
+		"build.prod.app -> build.prod.base",
+		"build.prod.app -> render.prod.app",
+		"build.prod.other -> source.examples",
+	)
+	tests := []struct {
+		name  string
+		roots []string
+		want  []string
+	}{
+		{"through an unchanged render", []string{"source.examples", "build.prod.app"},
+			[]string{"build.prod.app", "build.prod.base", "render.prod.base", "source.examples"}},
+		{"a lone root", []string{"build.prod.alone"}, []string{"build.prod.alone"}},
+		{"roots with nothing between", []string{"build.prod.other", "render.prod.app"},
+			[]string{"build.prod.other", "render.prod.app"}},
+		{"unknown roots are ignored", []string{"build.prod.nope", "render.prod.base"}, []string{"render.prod.base"}},
+		{"no roots", nil, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var roots []Vertex
+			for _, r := range tt.roots {
+				roots = append(roots, String(r))
+			}
+			if diff := cmp.Diff(tt.want, names(g.Between(roots...))); diff != "" {
+				t.Errorf("wrong result (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -30,6 +30,11 @@ type RenderOptions struct {
 	// Classes maps class names to their style. Every entry is emitted (as a
 	// Mermaid classDef), in name order, whether or not a vertex uses it.
 	Classes map[string]Style
+	// ShortIDs numbers Mermaid node ids in name order (n0, n1, ...)
+	// instead of deriving them from the names: a large graph's text is
+	// then much smaller, which matters under Mermaid's size limit. DOT
+	// output is unaffected.
+	ShortIDs bool
 }
 
 func (o RenderOptions) annotation(v Vertex) string {
@@ -140,8 +145,8 @@ func dotQuote(s string) string {
 
 // Mermaid renders the graph as a Mermaid flowchart. Node ids are the names
 // reduced to letters, digits and '_' behind an "n_" prefix (made unique with
-// a numeric suffix when two names reduce alike), and the real name is the
-// label. Arrows point from dependent to dependency, right to left, as in DOT.
+// a numeric suffix when two names reduce alike), or numbers with
+// RenderOptions.ShortIDs, and the real name is the label. Arrows point from dependent to dependency, right to left, as in DOT.
 // Edges to vertices that were never added are not drawn.
 func (g *Graph) Mermaid(opts RenderOptions) string {
 	var b strings.Builder
@@ -156,6 +161,9 @@ func (g *Graph) Mermaid(opts RenderOptions) string {
 		}
 	}
 	ids := mermaidIDs(g.names())
+	if opts.ShortIDs {
+		ids = shortIDs(g.names())
+	}
 	for _, v := range g.Vertices() {
 		label := mermaidEscape(v.Name())
 		if a := opts.annotation(v); a != "" {
@@ -211,6 +219,15 @@ func mermaidIDs(names []string) map[string]string {
 		}
 		used[id] = true
 		ids[name] = id
+	}
+	return ids
+}
+
+// shortIDs numbers the names in the order given: "n0", "n1", ...
+func shortIDs(names []string) map[string]string {
+	ids := make(map[string]string, len(names))
+	for i, name := range names {
+		ids[name] = "n" + strconv.Itoa(i)
 	}
 	return ids
 }

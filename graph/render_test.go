@@ -200,3 +200,17 @@ func TestMermaidShape(t *testing.T) {
 	g, opts := planGraph()
 	checkMermaid(t, g, g.Mermaid(RenderOptions{Annotate: opts.Annotate, Class: opts.Class, Classes: opts.Classes}))
 }
+
+func TestMermaidShortIDs(t *testing.T) {
+	g := newGraph(t, []string{"render.dev.a"}, "build.dev.b -> build.dev.a")
+	got := g.Mermaid(RenderOptions{ShortIDs: true, Class: func(v Vertex) string { return "update" }})
+	want := `flowchart RL
+    n0["build.dev.a"]:::update
+    n1["build.dev.b"]:::update
+    n2["render.dev.a"]:::update
+    n1 --> n0
+`
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("wrong text (-want +got):\n%s", diff)
+	}
+}

@@ -196,6 +196,11 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	p.summarize()
+	est, err := EstimateCost(p, cfg.Settings.Parallelism)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
+	}
+	p.Estimate = est
 	logPhase("plan", start, "changes", p.Summary.Total(), "nodes", len(p.Changes))
 	return p, diags
 }
@@ -689,6 +694,9 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 		return c, nil
 	}
 	c.Before = rec.Fingerprint
+	if secs, ok := recordedSeconds(rec); ok {
+		c.LastDurationSeconds = &secs
+	}
 	switch rec.Status {
 	case state.StatusSucceeded:
 	case state.StatusSkipped:

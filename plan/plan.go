@@ -129,6 +129,10 @@ type Change struct {
 	// Note says, for a no-op source, how its checkout differs from the
 	// lock although nothing this plan runs needs it moved.
 	Note string `json:"note,omitempty"`
+	// LastDurationSeconds is how long the build's last recorded run took,
+	// in whole seconds; nil when the state records none (the build never
+	// ran). Only builds have one.
+	LastDurationSeconds *int64 `json:"last_duration_seconds,omitempty"`
 
 	// Trees holds the per-file digests of the tree inputs, by tree digest,
 	// for apply to record so a later plan can name the file that changed.
@@ -179,6 +183,10 @@ type Plan struct {
 	// Changes holds every node in scope, no-ops included, sorted by address.
 	Changes []*Change `json:"changes"`
 	Summary Summary   `json:"summary"`
+	// Estimate is how long applying the plan should take, from the
+	// builds' recorded durations. Plans saved by an earlier hybrid have
+	// none.
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would do anything.

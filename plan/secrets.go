@@ -82,6 +82,13 @@ func (s *Secrets) Digest(name, value string) string {
 	return d
 }
 
+// NewDigestKey returns a new random digest key.
+func NewDigestKey() string {
+	raw := make([]byte, 32)
+	rand.Read(raw) // never fails (crypto/rand)
+	return hex.EncodeToString(raw)
+}
+
 // LoadDigestKey returns the workspace's digest key: DigestKeyEnv when set,
 // else the key file in stateDir. When there is none and create is set, a
 // new random key is written there (mode 0600); without create, a missing
@@ -104,16 +111,22 @@ func LoadDigestKey(stateDir string, create bool) ([]byte, error) {
 	case !create:
 		return nil, fmt.Errorf("no digest key: set %s or run hybrid init", DigestKeyEnv)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	k := NewDigestKey()
+	if err := WriteDigestKey(stateDir, k); err != nil {
 		return nil, err
-	}
-	k := hex.EncodeToString(raw)
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(path, []byte(k+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the digest key: %w", err)
 	}
 	return []byte(k), nil
+}
+
+// WriteDigestKey writes key as the key file in stateDir (mode 0600),
+// replacing any there: what init -migrate-state does when it brings a
+// shared state, and its key, back to the local backend.
+func WriteDigestKey(stateDir, key string) error {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(stateDir, DigestKeyFilename), []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write the digest key: %w", err)
+	}
+	return nil
 }

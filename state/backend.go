@@ -152,3 +152,29 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// KeyKeeper is a backend that keeps the workspace's digest key (the key
+// sensitive values are digested with) beside the state, so every machine
+// that shares the state digests secrets alike without configuration.
+type KeyKeeper interface {
+	// DigestKey returns the stored key, storing newKey first when there
+	// is none; with newKey "" it only reads, and returns "" when there is
+	// none.
+	DigestKey(ctx context.Context, newKey string) (string, error)
+}
+
+// WriteConflictError is Write's refusal to replace the stored state with
+// a state of another lineage, or with one older than it.
+type WriteConflictError struct {
+	// Where names the store, for messages.
+	Where                  string
+	StoredLineage, Lineage string
+	StoredSerial, Serial   uint64
+}
+
+func (e *WriteConflictError) Error() string {
+	if e.StoredLineage != e.Lineage {
+		return fmt.Sprintf("%s holds lineage %s, not %s: that is another workspace's state, and replacing it would lose its records", e.Where, e.StoredLineage, e.Lineage)
+	}
+	return fmt.Sprintf("%s is at serial %d, newer than %d: it was written since that state was read, and replacing it would lose those writes", e.Where, e.StoredSerial, e.Serial)
+}

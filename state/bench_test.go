@@ -2,16 +2,14 @@ package state_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/hybridcore/hybrid/state"
+	"github.com/hybridcore/hybrid/state/statetest"
 )
 
 // BenchmarkLocalWrite measures one state write: read and check the stored
@@ -52,7 +50,7 @@ func BenchmarkRecordBuild(b *testing.B) {
 			l := state.NewLocal(filepath.Join(dir, "packer-hybrid.json"))
 			s := state.New()
 			for i := range n {
-				addr, rec, trees := benchBuild(i, 0)
+				addr, rec, trees := statetest.BenchBuild(i, 0)
 				s.Builds[addr] = rec
 				if s.Trees == nil {
 					s.Trees = map[string]map[string]string{}
@@ -80,7 +78,7 @@ func BenchmarkRecordBuild(b *testing.B) {
 			for b.Loop() {
 				// Rebuild the builds in turn, each with a changed
 				// template: its old tree goes, a new one comes.
-				addr, rec, trees := benchBuild(i, round)
+				addr, rec, trees := statetest.BenchBuild(i, round)
 				if err := m.PutBuild(addr, rec, trees); err != nil {
 					b.Fatal(err)
 				}
@@ -91,35 +89,6 @@ func BenchmarkRecordBuild(b *testing.B) {
 			b.ReportMetric(float64(fi.Size())/1e6, "snapshot-MB")
 		})
 	}
-}
-
-// benchBuild is a build as apply records it: a dozen inputs, one of them
-// its own template tree of ten files, and an artifact.
-func benchBuild(i, round int) (string, *state.Build, map[string]map[string]string) {
-	env, image := fmt.Sprintf("env%d", i%4), fmt.Sprintf("image-%05d", i)
-	digest := func(what string) string {
-		sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/%d", what, i, round)))
-		return "sha256:" + hex.EncodeToString(sum[:])
-	}
-	tree := digest("template")
-	files := map[string]string{}
-	for f := range 10 {
-		files[fmt.Sprintf("templates/%s/file%d.pkr.hcl", image, f)] = digest(fmt.Sprintf("file%d", f))
-	}
-	inputs := map[string]string{"template": tree, "render": digest("render"), "packer": "1.9.4"}
-	for k := range 9 {
-		inputs[fmt.Sprintf("file:scripts/step%d.sh", k)] = digest(fmt.Sprintf("script%d", k))
-	}
-	at := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-	rec := &state.Build{
-		Env: env, Image: image, Fingerprint: digest("fingerprint"), Inputs: inputs, Status: state.StatusSucceeded,
-		Artifacts: []state.Artifact{{BuilderID: "packer.file", ID: image, String: "Stored file: output/" + image + ".txt",
-			Files: []string{"output/" + env + "/" + image + ".txt"}}},
-		ManifestDigest: digest("manifest"), PackerRunUUID: "9b1f7a52-8c0e-4f5e-a6a3-0d4c2b1e7f90",
-		Started: at, Finished: at.Add(time.Minute), Duration: time.Minute,
-		LogPath: "logs/" + env + "/" + image + "/20240506T070809.000Z.log",
-	}
-	return state.BuildAddr(env, image), rec, map[string]map[string]string{tree: files}
 }
 
 // BenchmarkLocalLockUnlock measures taking and releasing a free lock.

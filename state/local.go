@@ -501,11 +501,8 @@ func (l *Local) Write(ctx context.Context, s *State, force bool) error {
 	next := s.Serial + 1
 	var backup []byte
 	if l.known.snap != nil {
-		if prev.Lineage != s.Lineage && !force {
-			return fmt.Errorf("refusing to write state with lineage %s over %s, which has lineage %s: they are different states; move the file aside to start a new one", s.Lineage, l.path, prev.Lineage)
-		}
-		if s.Serial < prev.Serial && !force {
-			return fmt.Errorf("refusing to write state: %s changed since it was read (read serial %d, now %d); read it again and retry under the state lock", l.path, s.Serial, prev.Serial)
+		if (prev.Lineage != s.Lineage || s.Serial < prev.Serial) && !force {
+			return &WriteConflictError{Where: l.path, StoredLineage: prev.Lineage, Lineage: s.Lineage, StoredSerial: prev.Serial, Serial: s.Serial}
 		}
 		next = max(s.Serial, prev.Serial) + 1
 		backup = snap

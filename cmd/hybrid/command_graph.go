@@ -17,9 +17,11 @@ type graphCommand struct{ s streams }
 type graphArgs struct {
 	Format   string
 	PlanFile string
-	Envs     []string
-	Inputs   config.Inputs
-	NoColor  bool
+	// Changed draws only the plan's changes and the paths between them.
+	Changed bool
+	Envs    []string
+	Inputs  config.Inputs
+	NoColor bool
 }
 
 func (c *graphCommand) Synopsis() string { return "Draw the dependency graph (DOT or Mermaid)" }
@@ -39,6 +41,8 @@ Options:
   -format=dot|mermaid  Output format (default dot).
   -plan=FILE           Mark each node with its action in a saved plan
                        (create, update, delete, no-op) and its first reason.
+  -changed             With -plan, draw only the nodes the plan changes and
+                       the nodes on paths between them.
   -env=NAME            Only this environment's renders and builds; may be
                        repeated.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
@@ -52,6 +56,7 @@ func parseGraphArgs(args []string) (*graphArgs, hcl.Diagnostics) {
 	fs := newFlagSet("graph")
 	fs.StringVar(&a.Format, "format", "dot", "")
 	fs.StringVar(&a.PlanFile, "plan", "", "")
+	fs.BoolVar(&a.Changed, "changed", false, "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
 	varFlags(fs, &a.Inputs)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
@@ -63,6 +68,9 @@ func parseGraphArgs(args []string) (*graphArgs, hcl.Diagnostics) {
 	}
 	if fs.NArg() > 0 {
 		return nil, flagError("graph", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if a.Changed && a.PlanFile == "" {
+		return nil, flagError("graph", fmt.Errorf("-changed needs a saved plan: give -plan=FILE, made with hybrid plan -out=FILE"))
 	}
 	return a, nil
 }
@@ -118,6 +126,9 @@ func (c *graphCommand) Run(args []string) int {
 			}
 			return ch.Action.String()
 		}
+		if a.Changed {
+			g = changedPart(g, p)
+		}
 	}
 	if a.Format == "mermaid" {
 		fmt.Fprint(c.s.Out, g.Mermaid(opts))
@@ -125,4 +136,20 @@ func (c *graphCommand) Run(args []string) int {
 		fmt.Fprint(c.s.Out, g.DOT(opts))
 	}
 	return 0
+}
+
+// changedPart narrows g to the nodes the plan changes and every node on a
+// path between two of them: what a reviewer needs to see of a change.
+func changedPart(g *graph.Graph, p *plan.Plan) *graph.Graph {
+	var changed []graph.Vertex
+	for _, v := range g.Vertices() {
+		if ch := p.Change(v.Name()); ch != nil && ch.Runs() {
+			changed = append(changed, v)
+		}
+	}
+	keep := map[string]bool{}
+	for _, v := range g.Between(changed...) {
+		keep[v.Name()] = true
+	}
+	return g.Subgraph(func(v graph.Vertex) bool { return keep[v.Name()] })
 }

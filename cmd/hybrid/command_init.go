@@ -19,9 +19,16 @@ import (
 type initCommand struct{ s streams }
 
 type initArgs struct {
-	LockTimeout time.Duration
-	NoColor     bool
-	Inputs      config.Inputs
+	// MigrateState copies the state from the backend hybrid.hcl does not
+	// select into the one it does (see migrateState); ForceCopy lets it
+	// replace a state of another lineage or a newer one there;
+	// MigrateSchema is the pg schema migrated from.
+	MigrateState  bool
+	ForceCopy     bool
+	MigrateSchema string
+	LockTimeout   time.Duration
+	NoColor       bool
+	Inputs        config.Inputs
 }
 
 func (c *initCommand) Synopsis() string {
@@ -50,7 +57,18 @@ Usage: hybrid init [options]
   From a fresh clone of a repository with a committed lockfile, init checks
   out exactly the commits the lockfile pins.
 
+  With -migrate-state, init first copies the state into the backend
+  hybrid.hcl selects from the other one: from the local state file into
+  pg when the hybrid block's backend "pg" (or HYBRID_PG_CONN_STR) selects
+  pg, or from the pg backend HYBRID_PG_CONN_STR names into the local file
+  when the hybrid block says backend "local" {}. The old state is left as
+  it was. A state already there of another lineage, or a newer one, is
+  replaced only with -force-copy.
+
 Options:
+  -migrate-state       Copy the state from the other backend (see above).
+  -migrate-schema=NAME The pg schema to migrate from (default "hybrid").
+  -force-copy          Let -migrate-state replace the state already there.
   -lock-timeout=DUR    Wait up to DUR for the state lock (default: fail at once).
   -no-color            Do not colour the output.
   -var 'NAME=VALUE'    Set a variable; may be repeated.
@@ -62,6 +80,9 @@ func parseInitArgs(args []string) (*initArgs, hcl.Diagnostics) {
 	a := &initArgs{}
 	fs := newFlagSet("init")
 	lockTimeoutFlag(fs, &a.LockTimeout)
+	fs.BoolVar(&a.MigrateState, "migrate-state", false, "")
+	fs.BoolVar(&a.ForceCopy, "force-copy", false, "")
+	fs.StringVar(&a.MigrateSchema, "migrate-schema", config.DefaultSchemaName, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := parseFlags(fs, args); err != nil {
@@ -124,6 +145,16 @@ func (c *initCommand) run(ctx context.Context, a *initArgs, v *view) int {
 	logger, closeLog := setupLogs(ws, "init", c.s.Err)
 	defer closeLog()
 	logger.Info("init started", "directories_created", did)
+	if a.MigrateState {
+		copied, diags := migrateState(ctx, cfg, a, out)
+		v.diagnostics(ws.Parser.Files(), diags)
+		if diags.HasErrors() {
+			return 1
+		}
+		if copied {
+			did++
+		}
+	}
 
 	lf, _, diags := readLockfile(ws)
 	if diags.HasErrors() {

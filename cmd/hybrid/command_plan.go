@@ -21,8 +21,10 @@ import (
 type planCommand struct{ s streams }
 
 type planArgs struct {
-	Out              string
-	JSON             bool
+	Out  string
+	JSON bool
+	// Markdown prints the plan as a pull-request comment.
+	Markdown         bool
 	DetailedExitCode bool
 	Targets          []string
 	Envs             []string
@@ -55,6 +57,11 @@ Options:
   -out=FILE            Save the plan, for "hybrid apply FILE".
   -json                Print the plan as a JSON document (format_version 1.0),
                        or errors as JSON events; see docs/json.md.
+  -markdown            Print the plan as a Markdown comment for a pull or
+                       merge request: a table per image, the reasons and
+                       variable diffs, the changed graph in Mermaid, the
+                       estimate; at most 65,000 characters, saying what it
+                       leaves out. Warnings go to stderr.
   -detailed-exitcode   Exit 0 with no changes, 2 with changes, 1 on error.
   -target=ADDR         Plan only ADDR and what it needs. Globs allowed
                        (build.prod.*); may be repeated.
@@ -85,6 +92,7 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	fs := newFlagSet("plan")
 	fs.StringVar(&a.Out, "out", "", "")
 	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.Markdown, "markdown", false, "")
 	fs.BoolVar(&a.DetailedExitCode, "detailed-exitcode", false, "")
 	fs.Var((*stringsFlag)(&a.Targets), "target", "")
 	fs.Var((*stringsFlag)(&a.Envs), "env", "")
@@ -99,6 +107,9 @@ func parsePlanArgs(args []string) (*planArgs, hcl.Diagnostics) {
 	a.NoLock, a.NoRefresh = !*lockFlag, !*refreshFlag
 	if fs.NArg() > 0 {
 		return nil, flagError("plan", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if a.JSON && a.Markdown {
+		return nil, flagError("plan", fmt.Errorf("-json and -markdown cannot be combined: choose one output"))
 	}
 	return a, nil
 }
@@ -173,6 +184,17 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 			return 1
 		}
 	}
+	if a.Markdown {
+		// The comment is all that goes to stdout.
+		ev := *v
+		ev.s.Out = v.s.Err
+		ev.diagnostics(files, diags)
+		if err := writePlanMarkdown(c.s.Out, p, a.Out); err != nil {
+			v.errorf("%v", err)
+			return 1
+		}
+		return planExitCode(a, p)
+	}
 	var err error
 	if a.JSON {
 		// The warnings travel in the document, which stays one JSON value.
@@ -188,6 +210,11 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 	if !a.JSON && a.Out != "" {
 		fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
 	}
+	return planExitCode(a, p)
+}
+
+// planExitCode is 2 for a plan with changes under -detailed-exitcode, else 0.
+func planExitCode(a *planArgs, p *plan.Plan) int {
 	if a.DetailedExitCode && p.HasChanges() {
 		return 2
 	}
@@ -211,6 +238,9 @@ type planRequest struct {
 	NoLock bool
 	// NoRefresh leaves out artifact files on disk (plan -refresh=false).
 	NoRefresh bool
+	// Keys keeps the digest key with a shared state (pg); nil for the
+	// local backend, whose key is a file beside the state.
+	Keys state.KeyKeeper
 }
 
 // planned is a plan with what apply needs to carry it out.
@@ -266,12 +296,24 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 		release()
 		return pd, nil, diags
 	}
+	req.Keys, _ = pd.backend.(state.KeyKeeper)
 	p, d := planWorkspace(ctx, ws, pd.state, req)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		release()
 	}
 	return pd, p, diags
+}
+
+// digestKey returns the workspace's digest key: HYBRID_DIGEST_KEY when set,
+// else the one kept with a shared state, else the key file beside the
+// local state. The first plan makes it.
+func digestKey(ctx context.Context, ws *plan.Workspace, keys state.KeyKeeper) ([]byte, error) {
+	if keys == nil || os.Getenv(plan.DigestKeyEnv) != "" {
+		return plan.LoadDigestKey(filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State)), true)
+	}
+	k, err := keys.DigestKey(ctx, plan.NewDigestKey())
+	return []byte(k), err
 }
 
 // planWorkspace plans a loaded workspace against a state the caller holds
@@ -291,7 +333,7 @@ func planWorkspace(ctx context.Context, ws *plan.Workspace, st *state.State, req
 	opts.Hasher = ws.Hasher
 	// Secrets are digested with the workspace's key, which never enters a
 	// state or plan file; the first plan of a workspace makes it.
-	key, err := plan.LoadDigestKey(filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State)), true)
+	key, err := digestKey(ctx, ws, req.Keys)
 	if err != nil {
 		return nil, append(diags, errDiag("No digest key for sensitive values", err, "")...)
 	}

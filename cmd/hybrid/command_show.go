@@ -17,6 +17,8 @@ type showArgs struct {
 	// PlanFile is a plan saved with plan -out; empty shows the state.
 	PlanFile string
 	JSON     bool
+	// Markdown prints the saved plan as a pull-request comment.
+	Markdown bool
 	NoColor  bool
 }
 
@@ -33,10 +35,12 @@ Usage: hybrid show [options] [PLANFILE]
 
   With -json, prints the state file's JSON document (its format_version is
   the state format), or the plan's JSON document as "hybrid plan -json"
-  prints it.
+  prints it. With -markdown, prints the saved plan as the pull-request
+  comment "hybrid plan -markdown" prints.
 
 Options:
   -json                Print a JSON document.
+  -markdown            Print a saved plan as a Markdown comment.
   -no-color            Do not colour the output.
 `)
 }
@@ -45,6 +49,7 @@ func parseShowArgs(args []string) (*showArgs, hcl.Diagnostics) {
 	a := &showArgs{}
 	fs := newFlagSet("show")
 	fs.BoolVar(&a.JSON, "json", false, "")
+	fs.BoolVar(&a.Markdown, "markdown", false, "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, flagError("show", err)
@@ -55,6 +60,12 @@ func parseShowArgs(args []string) (*showArgs, hcl.Diagnostics) {
 		a.PlanFile = fs.Arg(0)
 	default:
 		return nil, flagError("show", fmt.Errorf("unexpected argument %q: show takes at most one plan file", fs.Arg(1)))
+	}
+	switch {
+	case a.Markdown && a.JSON:
+		return nil, flagError("show", fmt.Errorf("-json and -markdown cannot be combined: choose one output"))
+	case a.Markdown && a.PlanFile == "":
+		return nil, flagError("show", fmt.Errorf("-markdown shows a saved plan: give PLANFILE, made with hybrid plan -out=PLANFILE"))
 	}
 	return a, nil
 }
@@ -113,7 +124,12 @@ func (c *showCommand) showPlan(a *showArgs, v *view) int {
 		v.diagnostics(nil, errDiag("Cannot read the plan file", err, "Save a plan with hybrid plan -out=FILE"))
 		return 1
 	}
-	if err := v.writePlan(c.s.Out, p, a.JSON); err != nil {
+	if a.Markdown {
+		err = writePlanMarkdown(c.s.Out, p, a.PlanFile)
+	} else {
+		err = v.writePlan(c.s.Out, p, a.JSON)
+	}
+	if err != nil {
 		v.errorf("%v", err)
 		return 1
 	}

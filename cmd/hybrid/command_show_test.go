@@ -12,10 +12,19 @@ func TestParseShowArgs(t *testing.T) {
 		want    *showArgs
 		wantErr string
 	}{
-		"state":      {args: nil, want: &showArgs{}},
-		"state json": {args: []string{"-json"}, want: &showArgs{JSON: true}},
-		"plan":       {args: []string{"-no-color", "tfplan.json"}, want: &showArgs{NoColor: true, PlanFile: "tfplan.json"}},
-		"plan json":  {args: []string{"-json", "saved"}, want: &showArgs{JSON: true, PlanFile: "saved"}},
+		"state":         {args: nil, want: &showArgs{}},
+		"state json":    {args: []string{"-json"}, want: &showArgs{JSON: true}},
+		"plan":          {args: []string{"-no-color", "tfplan.json"}, want: &showArgs{NoColor: true, PlanFile: "tfplan.json"}},
+		"plan json":     {args: []string{"-json", "saved"}, want: &showArgs{JSON: true, PlanFile: "saved"}},
+		"plan markdown": {args: []string{"-markdown", "saved"}, want: &showArgs{Markdown: true, PlanFile: "saved"}},
+		"markdown without plan": {
+			args:    []string{"-markdown"},
+			wantErr: `-markdown shows a saved plan: give PLANFILE, made with hybrid plan -out=PLANFILE. Run "hybrid show -help" for the options.`,
+		},
+		"markdown and json": {
+			args:    []string{"-markdown", "-json", "saved"},
+			wantErr: `-json and -markdown cannot be combined: choose one output. Run "hybrid show -help" for the options.`,
+		},
 		"two files": {
 			args:    []string{"a", "b"},
 			wantErr: `unexpected argument "b": show takes at most one plan file. Run "hybrid show -help" for the options.`,

@@ -24,14 +24,14 @@ import (
 // help.
 type stateCommand struct{ s streams }
 
-func (c *stateCommand) Synopsis() string { return "Read the state" }
+func (c *stateCommand) Synopsis() string { return "Read the state, or replace it" }
 
 func (c *stateCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: hybrid state <subcommand> [options] [args]
 
   Reads the state, hybrid's record of the sources it synced, the var files
-  it rendered and the images it built. These commands never change it.
+  it rendered and the images it built. Only state push changes it.
 `)
 }
 

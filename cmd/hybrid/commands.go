@@ -24,6 +24,8 @@ func commands(s streams) map[string]cli.CommandFactory {
 		"state":        func() (cli.Command, error) { return &stateCommand{s: s}, nil },
 		"state list":   func() (cli.Command, error) { return &stateListCommand{s: s}, nil },
 		"state show":   func() (cli.Command, error) { return &stateShowCommand{s: s}, nil },
+		"state pull":   func() (cli.Command, error) { return &statePullCommand{s: s}, nil },
+		"state push":   func() (cli.Command, error) { return &statePushCommand{s: s}, nil },
 		"show":         func() (cli.Command, error) { return &showCommand{s: s}, nil },
 		"force-unlock": func() (cli.Command, error) { return &forceUnlockCommand{s: s}, nil },
 	}

@@ -127,6 +127,7 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 	}
 
 	counted := map[string]int{}
+	runsUnknown := 0 // builds that run with no last_duration_seconds
 	changes, ok := top["changes"].([]any)
 	if !ok {
 		bad("changes is %#v, want an array", top["changes"])
@@ -226,6 +227,12 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 				bad("%s: depends_on holds %#v, want an address", at, dep)
 			}
 		}
+		if d, present := c["last_duration_seconds"]; present && (!isCount(d) || typ != "build") {
+			bad("%s: last_duration_seconds is %#v, want whole seconds on a build", at, d)
+		}
+		if _, present := c["last_duration_seconds"]; !present && typ == "build" && (action == "create" || action == "update") {
+			runsUnknown++
+		}
 		switch {
 		case action == "no-op":
 		case action == "delete":
@@ -256,6 +263,19 @@ func checkPlanJSON(b []byte) (*planDoc, []string) {
 		if n != counted[k] {
 			bad("summary.%s is %d, but the changes hold %d", k, n, counted[k])
 		}
+	}
+
+	est, ok := top["estimate"].(map[string]any)
+	if !ok {
+		bad("estimate is %#v, want an object", top["estimate"])
+	}
+	for _, k := range []string{"build_seconds", "wall_seconds", "parallelism", "unknown"} {
+		if v, present := est[k]; ok && (!present || !isCount(v)) {
+			bad("estimate.%s is %#v, want a non-negative integer", k, v)
+		}
+	}
+	if n, _ := est["unknown"].(json.Number); ok && string(n) != strconv.Itoa(runsUnknown) {
+		bad("estimate.unknown is %s, but %d builds that run have no last_duration_seconds", n, runsUnknown)
 	}
 	return doc, problems
 }
@@ -684,29 +704,34 @@ func TestCheckPlanJSON(t *testing.T) {
      "reasons": [{"kind": "file_changed", "input": "file templates/linux/linux.pkr.hcl",
                   "before": "96a9d903f02b", "after": "aae2a3f3ce09", "message": "file templates/linux/linux.pkr.hcl changed"}],
      "before_fingerprint": "` + fp1 + `", "after_fingerprint": "` + fp2 + `",
-     "depends_on": ["render.prod.linux-ubuntu"]},
+     "depends_on": ["render.prod.linux-ubuntu"], "last_duration_seconds": 754},
     {"address": "render.prod.linux-ubuntu", "type": "render", "action": "no-op", "reasons": [],
      "before_fingerprint": "` + fp1 + `", "after_fingerprint": "` + fp1 + `", "depends_on": []}
   ],
-  "summary": {"sync": 0, "build": 0, "rebuild": 1, "render": 0, "forget": 0}
+  "summary": {"sync": 0, "build": 0, "rebuild": 1, "render": 0, "forget": 0},
+  "estimate": {"build_seconds": 754, "wall_seconds": 754, "parallelism": 4, "unknown": 0}
 }`
 	tests := map[string]struct {
 		old, new string // a replacement in valid
 		want     string // a problem reported; "" for none
 	}{
-		"valid":             {},
-		"null reasons":      {`"reasons": []`, `"reasons": null`, "reasons is <nil>, want an array"},
-		"null depends_on":   {`"depends_on": []`, `"depends_on": null`, "depends_on is <nil>, want an array"},
-		"unknown kind":      {`"kind": "file_changed"`, `"kind": "file_edited"`, "not one of the documented kinds"},
-		"unknown action":    {`"action": "update"`, `"action": "replace"`, `action "replace" is not no-op`},
-		"summary off":       {`"rebuild": 1`, `"rebuild": 2`, "summary.rebuild is 2, but the changes hold 1"},
-		"summary missing":   {`"forget": 0`, `"forgot": 0`, "summary.forget is <nil>"},
-		"no-op that moves":  {`"after_fingerprint": "` + fp1 + `", "depends_on": []`, `"after_fingerprint": "` + fp2 + `", "depends_on": []`, "a no-op has two equal fingerprints"},
-		"bad address":       {`"address": "build.prod.linux-ubuntu"`, `"address": "build.prod"`, "is not source.NAME"},
-		"unsorted":          {`"address": "render.prod.linux-ubuntu"`, `"address": "build.dev.linux-ubuntu"`, "not sorted by address"},
-		"old format":        {`"format_version": "1.0"`, `"format_version": "0.9"`, "format_version is"},
-		"serial as string":  {`"state_serial": 17`, `"state_serial": "17"`, "state_serial is"},
-		"reason no message": {`, "message": "file templates/linux/linux.pkr.hcl changed"`, ``, "message is <nil>"},
+		"valid":               {},
+		"null reasons":        {`"reasons": []`, `"reasons": null`, "reasons is <nil>, want an array"},
+		"null depends_on":     {`"depends_on": []`, `"depends_on": null`, "depends_on is <nil>, want an array"},
+		"unknown kind":        {`"kind": "file_changed"`, `"kind": "file_edited"`, "not one of the documented kinds"},
+		"unknown action":      {`"action": "update"`, `"action": "replace"`, `action "replace" is not no-op`},
+		"summary off":         {`"rebuild": 1`, `"rebuild": 2`, "summary.rebuild is 2, but the changes hold 1"},
+		"summary missing":     {`"forget": 0`, `"forgot": 0`, "summary.forget is <nil>"},
+		"no-op that moves":    {`"after_fingerprint": "` + fp1 + `", "depends_on": []`, `"after_fingerprint": "` + fp2 + `", "depends_on": []`, "a no-op has two equal fingerprints"},
+		"bad address":         {`"address": "build.prod.linux-ubuntu"`, `"address": "build.prod"`, "is not source.NAME"},
+		"unsorted":            {`"address": "render.prod.linux-ubuntu"`, `"address": "build.dev.linux-ubuntu"`, "not sorted by address"},
+		"old format":          {`"format_version": "1.0"`, `"format_version": "0.9"`, "format_version is"},
+		"serial as string":    {`"state_serial": 17`, `"state_serial": "17"`, "state_serial is"},
+		"reason no message":   {`, "message": "file templates/linux/linux.pkr.hcl changed"`, ``, "message is <nil>"},
+		"fractional duration": {`"last_duration_seconds": 754`, `"last_duration_seconds": 754.5`, "last_duration_seconds is"},
+		"no estimate":         {`"estimate"`, `"estimation"`, "estimate is <nil>, want an object"},
+		"estimate incomplete": {`"parallelism": 4, `, ``, "estimate.parallelism is <nil>"},
+		"unknown miscounted":  {`, "last_duration_seconds": 754`, ``, "estimate.unknown is 0, but 1 builds that run have no last_duration_seconds"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

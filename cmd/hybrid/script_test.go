@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hybridcore/hybrid/internal/pgtest"
 )
 
 // TestMain lets testscript run hybrid in-process as the "hybrid" command,
@@ -20,6 +22,7 @@ func TestMain(m *testing.M) {
 		"hybrid": func() int { return realMain(os.Args[1:], defaultStreams()) },
 	})
 	removeBuiltHybrid()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
@@ -49,8 +52,38 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		Cmds: scriptCmds,
+		Cmds:      scriptCmds,
+		Condition: scriptCondition,
 	})
+}
+
+// scriptCondition answers the conditions scripts may test besides
+// testscript's own: [pg] is true when a PostgreSQL server can be started
+// (and is an error when CI=true and it cannot).
+func scriptCondition(cond string) (bool, error) {
+	if cond != "pg" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := pgtest.Shared(); err != nil {
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("PostgreSQL is required: %v", err)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// cmdPGDB creates an empty database on the test PostgreSQL server and sets
+// VAR to its connection string: pgdb VAR. Scripts check [pg] first.
+func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgdb VAR")
+	}
+	srv, err := pgtest.Shared()
+	ts.Check(err)
+	url, err := srv.CreateDatabase()
+	ts.Check(err)
+	ts.Setenv(args[0], url)
 }
 
 // scriptCmds are the custom commands scripts may use. Test files add their
@@ -58,6 +91,7 @@ func TestScripts(t *testing.T) {
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"copyexample": cmdCopyExample,
 	"grepall":     cmdGrepAll,
+	"pgdb":        cmdPGDB,
 	"status":      cmdStatus,
 }
 

@@ -17,9 +17,9 @@ import (
 // for expressions, given to a real packer build that echoes them and
 // fails. Afterwards every file under the workspace (state, plan files,
 // rendered var files, logs, artifacts, caches) and all output of plan,
-// apply (text and JSON), show and state is searched for each secret in
-// plain, base64 and URL-encoded form. The counts are logged so they can be
-// quoted.
+// apply (text and JSON), the plan's pull-request comment, show and state
+// is searched for each secret in plain, base64 and URL-encoded form. The
+// counts are logged so they can be quoted.
 
 // suiteSecrets are the values of the secrets, each at least 8 characters.
 var suiteSecrets = []string{"Pa55-object-field-9x", "root-user-object-7q", "Summer2024!-plain-var", "tok3n/with+chars=&"}
@@ -135,6 +135,8 @@ func TestSecretSuite(t *testing.T) {
 	run(0, "validate")
 	run(0, "plan")
 	run(0, "plan", "-json", "-out="+filepath.Join(ws, "saved.plan"))
+	run(0, "plan", "-markdown")
+	run(0, "show", "-markdown", filepath.Join(ws, "saved.plan"))
 	run(0, "images", "-inputs")
 	run(1, "apply", "-auto-approve")
 	run(1, "apply", "-auto-approve", "-json")
@@ -185,7 +187,7 @@ func TestSecretSuite(t *testing.T) {
 	if files < 8 {
 		t.Errorf("only %d files under the workspace: the suite looked at too little", files)
 	}
-	t.Logf("secret suite: %d secrets in %d forms, %d files and the output of 12 commands searched, %d hits", len(suiteSecrets), len(forms), files, hits)
+	t.Logf("secret suite: %d secrets in %d forms, %d files and the output of 14 commands searched, %d hits", len(suiteSecrets), len(forms), files, hits)
 	if testing.Verbose() {
 		t.Log(out.String())
 	}

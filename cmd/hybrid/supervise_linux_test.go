@@ -39,6 +39,7 @@ type superviseWS struct {
 	sleep             string
 	gens              []string // generations started, for the cleanup
 	stateInfo, hybrid string
+	extraEnv          []string // more environment for every command
 }
 
 func newSuperviseWS(t *testing.T, sleep string) *superviseWS {
@@ -77,6 +78,7 @@ func (w *superviseWS) command(gen string, args ...string) *exec.Cmd {
 	cmd.Dir = w.dir
 	cmd.Env = append(os.Environ(), "HYBRID_PACKER="+w.packer, "CHECKPOINT_DISABLE=1", "NO_COLOR=1",
 		"HYBRID_TEST_RUNS="+w.runs, "HYBRID_TEST_LOCKS="+w.locks, "HYBRID_TEST_SLEEP="+w.sleep, "HYBRID_TEST_GEN="+gen)
+	cmd.Env = append(cmd.Env, w.extraEnv...)
 	return cmd
 }
 

@@ -46,20 +46,25 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 	fmt.Fprintln(w, "hybrid will perform the following actions:")
 	for _, c := range changes {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", v.paint("1", "# "+c.Address+" "+verb(c)))
+		header := "# " + c.Address + " " + verb(c)
+		if d := lastDuration(c); d != "" && c.Action != plan.Delete {
+			header += " (last build took " + d + ")"
+		}
+		fmt.Fprintf(w, "  %s\n", v.paint("1", header))
 		fmt.Fprintf(w, "  %s %s\n", v.symbol(c.Action), c.Address)
 		for _, r := range c.Reasons {
-			line := r.Message
+			line := reasonText(r)
 			if c.Type == plan.TypeRender && r.Kind == plan.ReasonVariable {
 				line = v.variableLine(r)
-			} else if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" && !strings.Contains(r.Message, r.Before+" -> ") {
-				line = fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
 			}
 			fmt.Fprintf(w, "      %s\n", indentLines(line, "        "))
 		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, v.bold(p.Summary.String()))
+	if e := estimateSentence(p); e != "" {
+		fmt.Fprintf(w, "Estimate: %s.\n", e)
+	}
 }
 
 // indentLines indents every line of text after the first with prefix, and
@@ -91,6 +96,16 @@ func (v *view) planNotes(w io.Writer, p *plan.Plan) {
 	}
 }
 
+// reasonText is a reason as people read it: its message, with the
+// digests of a changed file when the message does not give them.
+func reasonText(r plan.Reason) string {
+	if r.Kind == plan.ReasonFile && r.Before != "" && r.After != "" && !strings.Contains(r.Message, r.Before+" -> ") {
+		return fmt.Sprintf("%s (%s -> %s)", r.Message, r.Before, r.After)
+	}
+	return r.Message
+}
+
+// verb says what apply does to the change's node: "will be rebuilt".
 func verb(c *plan.Change) string {
 	switch c.Action {
 	case plan.Delete:

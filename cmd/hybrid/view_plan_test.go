@@ -18,11 +18,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // compares the text with testdata/plan.golden (go test -update rewrites it).
 func TestRenderPlanGolden(t *testing.T) {
 	p := &plan.Plan{Changes: []*plan.Change{
-		{Address: "build.dev.base", Type: plan.TypeBuild, Action: plan.Update, Reasons: []plan.Reason{
+		{Address: "build.dev.base", Type: plan.TypeBuild, Action: plan.Update, LastDurationSeconds: secondsOf(754), Reasons: []plan.Reason{
 			{Kind: plan.ReasonFile, Input: "file templates/linux/linux.pkr.hcl", Before: "96a9d903f02b", After: "aae2a3f3ce09", Message: "file templates/linux/linux.pkr.hcl changed"},
 			{Kind: plan.ReasonSensitive, Input: "var password", Before: "(sensitive)", After: "(sensitive)", Message: "sensitive value password changed"},
 		}},
-		{Address: "build.dev.app", Type: plan.TypeBuild, Action: plan.Update, Reasons: []plan.Reason{
+		{Address: "build.dev.app", Type: plan.TypeBuild, Action: plan.Update, LastDurationSeconds: secondsOf(480), Reasons: []plan.Reason{
 			{Kind: plan.ReasonUpstream, Input: "upstream build.dev.base", Message: "base image build.dev.base will be rebuilt"},
 		}},
 		{Address: "build.prod.new", Type: plan.TypeBuild, Action: plan.Create, Reasons: []plan.Reason{{Kind: plan.ReasonNew, Message: "never built"}}},
@@ -38,6 +38,8 @@ func TestRenderPlanGolden(t *testing.T) {
 		}},
 	}}
 	p.Summary = plan.Summary{Sync: 1, Build: 1, Rebuild: 2, Render: 1, Forget: 1}
+	// 754 s + 480 s of builds, one after the other; build.prod.new never ran.
+	p.Estimate = &plan.Estimate{BuildSeconds: 1234, WallSeconds: 1234, Parallelism: 4, Unknown: 1}
 	var buf bytes.Buffer
 	newView(streams{Out: &buf, Err: &buf}, true).renderPlan(&buf, p)
 	golden := filepath.Join("testdata", "plan.golden")
@@ -54,3 +56,6 @@ func TestRenderPlanGolden(t *testing.T) {
 		t.Errorf("plan text (-want +got):\n%s", diff)
 	}
 }
+
+// secondsOf is a LastDurationSeconds value.
+func secondsOf(n int64) *int64 { return &n }

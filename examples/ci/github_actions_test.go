@@ -101,7 +101,7 @@ func TestGitHubActionsLintReportsMistakes(t *testing.T) {
 			want: `input "hybrid-verison" is not defined in action "Set up hybrid" defined at "./.github/actions/setup-hybrid"`,
 		},
 		"an output of a job the job does not need": {
-			old: "needs.plan-main.outputs.reviewed == 'true' && 'images'", new: "needs.plan.outputs.reviewed == 'true' && 'images'",
+			old: "(needs.plan-main.outputs.reviewed == 'file'", new: "(needs.plan.outputs.reviewed == 'file'",
 			want: `property "plan" is not defined in object type`,
 		},
 		"an unknown context": {

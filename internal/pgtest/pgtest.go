@@ -54,14 +54,21 @@ var (
 // a connection string for a new, empty database of this test's own.
 func Start(t testing.TB) (*Server, string) {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = start() })
-	if sharedErr != nil {
+	srv, err := Shared()
+	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required for this test: %v", sharedErr)
+			t.Fatalf("PostgreSQL is required for this test: %v", err)
 		}
-		t.Skipf("PostgreSQL is not available: %v", sharedErr)
+		t.Skipf("PostgreSQL is not available: %v", err)
 	}
-	return shared, shared.NewDatabase(t)
+	return srv, srv.NewDatabase(t)
+}
+
+// Shared returns the package's shared server, starting it on first use,
+// for callers without a testing.TB (testscript commands).
+func Shared() (*Server, error) {
+	sharedOnce.Do(func() { shared, sharedErr = start() })
+	return shared, sharedErr
 }
 
 // Stop stops the shared server, if one was started. Call it from TestMain
@@ -80,18 +87,28 @@ func (s *Server) URL(name string) string {
 // NewDatabase creates an empty database and returns its connection string.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
+	url, err := s.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// CreateDatabase creates an empty database and returns its connection
+// string.
+func (s *Server) CreateDatabase() (string, error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.dbs.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
 	if err != nil {
-		t.Fatalf("connect to the test PostgreSQL: %v", err)
+		return "", fmt.Errorf("connect to the test PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
+		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
-	return s.URL(name)
+	return s.URL(name), nil
 }
 
 // Stop stops the server at once and removes its directory.

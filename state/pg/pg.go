@@ -34,7 +34,7 @@ import (
 
 // SchemaVersion is the layout of hybrid's tables this package writes; a
 // database at a newer version is refused, an older one migrated.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Backend is a state stored in a PostgreSQL schema.
 type Backend struct {
@@ -118,6 +118,12 @@ var migrations = []string{
 		pid     int NOT NULL,
 		info    jsonb NOT NULL
 	);`,
+	// 2: the workspace's digest key, shared by every machine that shares
+	// the state.
+	`CREATE TABLE IF NOT EXISTS %[4]s (
+		name  text PRIMARY KEY,
+		value text NOT NULL
+	);`,
 }
 
 // migrate creates the schema and applies the migrations it lacks, under a
@@ -151,7 +157,7 @@ func (b *Backend) migrate(ctx context.Context) error {
 		return fmt.Errorf("the schema is at version %d, newer than this hybrid knows (%d); upgrade hybrid", version, SchemaVersion)
 	}
 	for v := version; v < SchemaVersion; v++ {
-		if _, err := tx.Exec(ctx, fmt.Sprintf(migrations[v], b.t("header"), b.t("records"), b.t("lock"))); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(migrations[v], b.t("header"), b.t("records"), b.t("lock"), b.t("secret"))); err != nil {
 			return fmt.Errorf("migrate to version %d: %w", v+1, err)
 		}
 	}
@@ -248,12 +254,25 @@ func (b *Backend) writable() error {
 // guard makes sure, inside tx, that no other client holds the state lock
 // while this one writes without holding it: it takes the lock's
 // transaction-scoped form, which waits for nobody and is released at commit.
-// A client that holds the lock needs no guard.
+// A client that holds the lock checks that the lock row is still its own
+// (share-locking it until the commit, so a takeover or force-unlock waits):
+// after a force-unlock, or a takeover once its session died, it writes
+// nothing.
 func (b *Backend) guard(ctx context.Context, tx pgx.Tx) error {
 	b.mu.Lock()
+	heldID := b.heldID
 	holding := b.held != nil
 	b.mu.Unlock()
 	if holding {
+		var id string
+		err := tx.QueryRow(ctx, "SELECT lock_id FROM "+b.t("lock")+" FOR SHARE").Scan(&id)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("write the state: %w", err)
+		}
+		if id != heldID {
+			holder, _ := b.readLockRow(ctx)
+			return fmt.Errorf("write the state: the state lock %s this hybrid took is gone (force-unlocked, or taken over after its connection was lost): %w", heldID, &state.LockError{Info: holder})
+		}
 		return nil
 	}
 	var ok bool
@@ -442,11 +461,8 @@ func (b *Backend) Write(ctx context.Context, s *state.State, force bool) error {
 		return fmt.Errorf("write the state: %w", err)
 	}
 	if exists && !force {
-		if storedLineage != s.Lineage {
-			return fmt.Errorf("the stored state has lineage %s, not %s: refusing to replace it with another state (use -force to do it anyway)", storedLineage, s.Lineage)
-		}
-		if s.Serial < storedSerial {
-			return fmt.Errorf("the stored state is at serial %d, newer than %d: refusing to replace it with an older state (use -force to do it anyway)", storedSerial, s.Serial)
+		if storedLineage != s.Lineage || s.Serial < storedSerial {
+			return &state.WriteConflictError{Where: "the stored state (schema " + b.schema + ")", StoredLineage: storedLineage, Lineage: s.Lineage, StoredSerial: storedSerial, Serial: s.Serial}
 		}
 	}
 	serial := max(s.Serial, storedSerial) + 1
@@ -766,6 +782,34 @@ func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
 	}
 	_, err = b.pool.Exec(ctx, "DELETE FROM "+b.t("lock")+" WHERE lock_id = $1", id)
 	return err
+}
+
+var _ state.KeyKeeper = (*Backend)(nil)
+
+// DigestKey returns the digest key kept with the state, storing newKey
+// first when there is none; of two machines storing at once, both get the
+// key that was stored first. With newKey "" it only reads ("" when there
+// is none).
+func (b *Backend) DigestKey(ctx context.Context, newKey string) (string, error) {
+	if newKey == "" {
+		var k string
+		err := b.pool.QueryRow(ctx, "SELECT value FROM "+b.t("secret")+" WHERE name = 'digest_key'").Scan(&k)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("read the digest key: %w", err)
+		}
+		return k, nil
+	}
+	if _, err := b.pool.Exec(ctx, "INSERT INTO "+b.t("secret")+" (name, value) VALUES ('digest_key', $1) ON CONFLICT (name) DO NOTHING", newKey); err != nil {
+		return "", fmt.Errorf("store the digest key: %w", err)
+	}
+	var k string
+	if err := b.pool.QueryRow(ctx, "SELECT value FROM "+b.t("secret")+" WHERE name = 'digest_key'").Scan(&k); err != nil {
+		return "", fmt.Errorf("read the digest key: %w", err)
+	}
+	return k, nil
 }
 
 // redact hides a connection string's password, for messages.

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -68,4 +69,50 @@ func TestSchemaNames(t *testing.T) {
 			t.Errorf("schema %q: %v, want invalid schema name", bad, err)
 		}
 	}
+}
+
+// TestForceUnlockedHolderWritesNothing: once another client force-unlocks
+// the lock this one holds, its commits are refused and the state keeps
+// what it had.
+func TestForceUnlockedHolderWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	_, conn := pgtest.Start(t)
+	a, b := open(t, conn), open(t, conn)
+	id, err := a.Lock(ctx, state.LockInfo{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, rec, trees := statetest.BenchBuild(0, 0)
+	serial, err := a.Commit(ctx, st.Lineage, st.Serial, &state.Change{Builds: map[string]*state.Build{addr: rec}, Trees: trees})
+	if err != nil {
+		t.Fatalf("commit under the lock: %v", err)
+	}
+	if err := b.ForceUnlock(ctx, id); err != nil {
+		t.Fatalf("force-unlock from another client: %v", err)
+	}
+	addr2, rec2, trees2 := statetest.BenchBuild(1, 0)
+	_, err = a.Commit(ctx, st.Lineage, serial, &state.Change{Builds: map[string]*state.Build{addr2: rec2}, Trees: trees2})
+	if err == nil {
+		t.Fatal("a commit after the lock was force-unlocked succeeded")
+	}
+	got, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != serial || got.Builds[addr] == nil || got.Builds[addr2] != nil {
+		t.Errorf("after the refused commit: serial %d (want %d), builds %v", got.Serial, serial, sortedKeys(got.Builds))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
