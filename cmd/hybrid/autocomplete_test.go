@@ -54,6 +54,8 @@ func TestAutocompleteFlagsAreAccepted(t *testing.T) {
 		"sources sync": func(a []string) hcl.Diagnostics { _, d := parseSourcesSyncArgs(a); return d },
 		"state list":   func(a []string) hcl.Diagnostics { _, d := parseStateListArgs(a); return d },
 		"state show":   func(a []string) hcl.Diagnostics { _, d := parseStateShowArgs(a); return d },
+		"state pull":   func(a []string) hcl.Diagnostics { _, d := parseStatePullArgs(a); return d },
+		"state push":   func(a []string) hcl.Diagnostics { _, d := parseStatePushArgs(append(a, "FILE")); return d },
 		"validate":     func(a []string) hcl.Diagnostics { _, d := parseValidateArgs(a); return d },
 		"version":      func(a []string) hcl.Diagnostics { _, d := parseVersionArgs(a); return d },
 	}

@@ -82,7 +82,7 @@ func parseInitArgs(args []string) (*initArgs, hcl.Diagnostics) {
 	lockTimeoutFlag(fs, &a.LockTimeout)
 	fs.BoolVar(&a.MigrateState, "migrate-state", false, "")
 	fs.BoolVar(&a.ForceCopy, "force-copy", false, "")
-	fs.StringVar(&a.MigrateSchema, "migrate-schema", config.DefaultSchemaName, "")
+	fs.StringVar(&a.MigrateSchema, "migrate-schema", "", "")
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	varFlags(fs, &a.Inputs)
 	if err := parseFlags(fs, args); err != nil {

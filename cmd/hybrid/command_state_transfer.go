@@ -218,7 +218,11 @@ func migrateState(ctx context.Context, cfg *config.Config, a *initArgs, out io.W
 					to.name, config.PGConnEnv, config.DefaultSchemaName),
 			}}
 		}
-		fromCfg.Settings.Backend = config.Backend{Type: config.BackendPG, ConnStr: conn, SchemaName: a.MigrateSchema}
+		schema := a.MigrateSchema
+		if schema == "" {
+			schema = config.DefaultSchemaName
+		}
+		fromCfg.Settings.Backend = config.Backend{Type: config.BackendPG, ConnStr: conn, SchemaName: schema}
 	}
 	from, d := openStateStore(ctx, &fromCfg)
 	if d.HasErrors() {

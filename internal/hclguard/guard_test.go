@@ -144,9 +144,6 @@ func TestLimits(t *testing.T) {
 			if !strings.Contains(text, "more than hybrid allows") && !strings.Contains(text, "Value too large") && !strings.Contains(text, "more than 1024 values") {
 				t.Errorf("error does not say a limit was hit: %s", text)
 			}
-			if took > 10*time.Second {
-				t.Errorf("took %v", took)
-			}
 			t.Logf("refused in %v: %s", took, diags[0].Detail)
 		})
 	}

@@ -532,7 +532,12 @@ func (b *Backend) tryLock(ctx context.Context, info state.LockInfo) (string, *st
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.held != nil {
-		if b.held.Ping(ctx) == nil {
+		// Whether the session lives is not the caller's deadline's
+		// business: a Ping cut short by it proves nothing.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := b.held.Ping(pctx)
+		cancel()
+		if err == nil {
 			return "", new(*b.info), nil
 		}
 		// The session holding it is gone (force-unlocked, or the
