@@ -313,6 +313,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Nodes = append(res.Nodes, *results[c.Address])
 	}
 	sort.Slice(res.Nodes, func(i, j int) bool { return res.Nodes[i].Address < res.Nodes[j].Address })
+	serr := a.recordSkipped(res)
 	outcome := "succeeded"
 	if !res.OK() {
 		outcome = "failed"
@@ -324,7 +325,40 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if rerr := a.recordError(); rerr != nil {
 		return res, rerr
 	}
-	return res, err
+	return res, errors.Join(serr, err)
+}
+
+// recordSkipped records in the state every build this apply skipped, as
+// StatusSkipped with the failed builds at its root, so the state says why
+// it was not built. A build recorded before keeps what it recorded then,
+// artifacts and fingerprint included; one never built gets a record of its
+// own, with exit code -1 (packer never ran).
+func (a *applier) recordSkipped(res *Result) error {
+	var skipped []NodeResult
+	for _, nr := range res.Nodes {
+		if nr.Type == plan.TypeBuild && nr.Outcome == Skipped {
+			skipped = append(skipped, nr)
+		}
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	change := &state.Change{Builds: map[string]*state.Build{}}
+	a.opts.State.View(func(s *state.State) {
+		for _, nr := range skipped {
+			rec := &state.Build{ExitCode: -1}
+			if b := a.builds[nr.Address]; b != nil {
+				rec.Env, rec.Image = b.Env, b.Image.Name
+			}
+			if old := s.Builds[nr.Address]; old != nil {
+				keep := *old
+				rec = &keep
+			}
+			rec.Status, rec.RootCauses = state.StatusSkipped, nr.RootCauses
+			change.Builds[nr.Address] = rec
+		}
+	})
+	return a.opts.State.Commit(change)
 }
 
 type applier struct {

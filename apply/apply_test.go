@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/hybridcore/hybrid/apply"
 	"github.com/hybridcore/hybrid/config"
@@ -233,11 +235,17 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 		t.Errorf("build.dev.linux-base: fingerprint %q, want none for a failed build", base.Fingerprint)
 	case base.ExitCode != 1:
 		t.Errorf("build.dev.linux-base: exit code %d, want 1", base.ExitCode)
-	case !strings.Contains(base.Error, "base provisioning failed"):
-		t.Errorf("build.dev.linux-base: error %q does not carry the provisioner's message", base.Error)
+	case base.Error != "Script exited with non-zero exit status: 1. Allowed exit codes are: [0]":
+		t.Errorf("build.dev.linux-base: error %q, want packer's error for the build", base.Error)
 	}
-	if _, ok := st.Builds["build.dev.linux-app"]; ok {
-		t.Error("state records build.dev.linux-app, which never ran")
+	for _, log := range []string{base.LogPath, strings.TrimSuffix(base.LogPath, ".log") + apply.MachineLogSuffix} {
+		if b, err := os.ReadFile(filepath.Join(dir, log)); err != nil || !strings.Contains(string(b), "base provisioning failed") {
+			t.Errorf("log %s lacks the provisioner's message (%v)", log, err)
+		}
+	}
+	wantSkip := &state.Build{Env: "dev", Image: "linux-app", Status: state.StatusSkipped, ExitCode: -1, RootCauses: []string{"build.dev.linux-base"}}
+	if diff := cmp.Diff(wantSkip, st.Builds["build.dev.linux-app"], cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("wrong record of the skipped build (-want +got):\n%s", diff)
 	}
 	if st.LastRun == nil || st.LastRun.Outcome != "failed" {
 		t.Errorf("last run %+v, want outcome failed", st.LastRun)
@@ -258,5 +266,55 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantActions, actions); diff != "" {
 		t.Errorf("wrong changes in the second plan (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunPackerCannotStart checks that a packer that cannot be started
+// fails its build with the operating system's error, which the node's
+// result, the state and the build's log all carry, and skips what depends
+// on it.
+func TestRunPackerCannotStart(t *testing.T) {
+	ctx := context.Background()
+	dir := copyFixture(t, "failure")
+	bin := filepath.Join(t.TempDir(), "packer")
+	if err := os.WriteFile(bin, []byte("\x7fELF\x02\x01\x01 not a program for this machine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pd := makePlan(ctx, t, dir)
+	res, err := apply.Run(ctx, apply.Options{
+		Workspace: pd.ws, Plan: pd.plan, State: state.NewManagerFor(pd.backend, pd.state),
+		Lock: pd.lock, Parallelism: 1, PackerBin: bin,
+	})
+	pd.unlock(t)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	want := "packer could not start: fork/exec " + bin + ": exec format error"
+	var base apply.NodeResult
+	for _, nr := range res.Nodes {
+		if nr.Address == "build.dev.linux-base" {
+			base = nr
+		}
+	}
+	var be *apply.BuildError
+	if !errors.As(base.Err, &be) || be.ExitCode != -1 || be.Message != want {
+		t.Fatalf("build.dev.linux-base: %s, %v; want a BuildError with exit code -1 and %q", base.Outcome, base.Err, want)
+	}
+	if got, wantErr := base.Err.Error(), want+" (log: "+base.LogPath+")"; got != wantErr {
+		t.Errorf("error = %q, want %q", got, wantErr)
+	}
+	st, err := state.NewLocal(pd.backend.Path()).Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := st.Builds["build.dev.linux-base"]
+	if rec == nil || rec.Status != state.StatusFailed || rec.ExitCode != -1 || rec.Error != want || rec.LogPath != base.LogPath {
+		t.Errorf("state records %+v, want a failed build with exit code -1, error %q and log %s", rec, want, base.LogPath)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, base.LogPath)); err != nil || !strings.Contains(string(b), "exec format error") {
+		t.Errorf("log %s lacks the error (%v):\n%s", base.LogPath, err, b)
+	}
+	if app := st.Builds["build.dev.linux-app"]; app == nil || app.Status != state.StatusSkipped {
+		t.Errorf("state records %+v for build.dev.linux-app, want it skipped", app)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,11 @@ import (
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/state"
 )
+
+// MachineLogSuffix ends the name of a build's machine-readable log: packer's
+// -machine-readable stream as it wrote it, kept as <time>.machine.log beside
+// the log people read, <time>.log, which the state records.
+const MachineLogSuffix = ".machine.log"
 
 // build runs packer for one build node and records the result.
 func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) error {
@@ -33,9 +39,12 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		return err
 	}
 
-	logRel := filepath.ToSlash(filepath.Join(cfg.Settings.Dirs.Logs, b.Env, img.Name,
-		a.opts.Now().UTC().Format("20060102T150405.000Z")+".log"))
-	// Through os.Root: no link planted under logs/ sends the log elsewhere.
+	// Two logs: what packer would have printed on a terminal, for people
+	// (the one the state records), and its machine-readable stream.
+	logBase := filepath.ToSlash(filepath.Join(cfg.Settings.Dirs.Logs, b.Env, img.Name,
+		a.opts.Now().UTC().Format("20060102T150405.000Z")))
+	logRel, machineRel := logBase+".log", logBase+MachineLogSuffix
+	// Through os.Root: no link planted under logs/ sends a log elsewhere.
 	root := a.opts.Workspace.Files.Workspace()
 	if root == nil {
 		return fmt.Errorf("cannot open the workspace to write %s", logRel)
@@ -45,6 +54,11 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		return err
 	}
 	defer logFile.Close()
+	machineFile, err := root.Create(machineRel, 0o600)
+	if err != nil {
+		return err
+	}
+	defer machineFile.Close()
 	nr.LogPath = logRel
 
 	vars := map[string]string{}
@@ -76,7 +90,9 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		Env:      env,
 		Secrets:  b.SecretStrings(),
 	}
-	fmt.Fprintf(logFile, "# hybrid: %s\n# packer %s (in %s)\n", c.Address, strings.Join(inv.Args("build"), " "), img.WorkingDir)
+	header := fmt.Sprintf("# hybrid: %s\n# packer %s (in %s)\n", c.Address, strings.Join(inv.Args("build"), " "), img.WorkingDir)
+	io.WriteString(logFile, header)
+	io.WriteString(machineFile, header)
 
 	// A heartbeat, so a pipeline log shows every running build and how
 	// long it has run, also when the build is quiet (waiting for an
@@ -135,10 +151,18 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		return func() { a.opts.Children.RemoveChild(pid) }, nil
 	}
 	res, err := packer.Build(bctx, inv, packer.BuildOptions{
-		Log: logFile, OnEvent: onEvent, Hard: hard, Track: track,
+		Log: logFile, MachineLog: machineFile, OnEvent: onEvent, Hard: hard, Track: track,
 		ManifestDepth: 3, ManifestSkip: managedDirs(cfg),
 	})
-	if res == nil {
+	var startErr *packer.StartError
+	switch {
+	case errors.As(err, &startErr):
+		// Recorded as a failed build like any other, with the operating
+		// system's error: the state says why nothing was built.
+		now := a.opts.Now()
+		res = &packer.Result{Status: packer.StatusFailed, ExitCode: -1, Started: now, Finished: now, Error: startErr.Err.Error()}
+		fmt.Fprintf(logFile, "hybrid: packer could not start: %s\n", startErr.Err)
+	case res == nil:
 		return fmt.Errorf("cannot run packer: %w", err)
 	}
 	if trackErr != nil {
@@ -176,8 +200,15 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		buildErr = context.Canceled
 	default:
 		rec.Status = state.StatusFailed
-		rec.Error = strings.Join(res.LastErrorLines, "\n")
-		buildErr = fmt.Errorf("packer exited with status %d: %s (log: %s)", res.ExitCode, lastLine(res.LastErrorLines), logRel)
+		be := &BuildError{ExitCode: res.ExitCode, Message: workspaceRelative(cfg.Dir, res.Error), LogPath: logRel}
+		if be.Message == "" {
+			be.Message = "packer printed no error"
+		}
+		if be.ExitCode < 0 {
+			be.Message = "packer could not start: " + be.Message
+		}
+		rec.Error = be.Message
+		buildErr = be
 	}
 	// One commit: the build's record, the trees it read when it
 	// succeeded (the Manager drops those no build refers to any more),
@@ -188,11 +219,13 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 		packerRec = &state.Packer{Version: a.opts.PackerVersion, Path: a.opts.PackerBin}
 	}
 	a.opts.State.View(func(s *state.State) {
-		if old := s.Builds[c.Address]; rec.Status != state.StatusSucceeded && old != nil && old.Status == state.StatusSucceeded {
-			// Keep what the last good build produced; the failed attempt
-			// only clears the fingerprint so the next plan retries it.
+		if old := s.Builds[c.Address]; rec.Status != state.StatusSucceeded && old != nil && (old.Status == state.StatusSucceeded || old.Status == state.StatusSkipped) {
+			// Keep what the last good build produced (a skipped build
+			// kept it too); the failed attempt only clears the
+			// fingerprint so the next plan retries it.
 			keep := *old
 			keep.Status, keep.Error, keep.Fingerprint, keep.LogPath, keep.ExitCode = rec.Status, rec.Error, "", rec.LogPath, rec.ExitCode
+			keep.RootCauses = nil
 			rec = &keep
 			change.Builds[c.Address] = rec
 		}
@@ -292,13 +325,35 @@ func eventLine(ev packer.Event) (string, bool) {
 	return "", false
 }
 
-func lastLine(lines []string) string {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if s := strings.TrimSpace(lines[i]); s != "" {
-			return s
-		}
+// BuildError is a packer build that failed: packer ran and exited with an
+// error, or could not be started at all.
+type BuildError struct {
+	// ExitCode is packer's exit status; -1 when it could not start.
+	ExitCode int
+	// Message is packer's first error, whole (packer.Result.Error), with
+	// workspace paths made relative; for a packer that could not start,
+	// "packer could not start: " and the operating system's error. The
+	// state records it as the build's error.
+	Message string
+	// LogPath is the build's log, workspace-relative.
+	LogPath string
+}
+
+// Error is one line: the exit status, the first line of Message and the
+// log to read for the rest.
+func (e *BuildError) Error() string {
+	first, _, _ := strings.Cut(e.Message, "\n")
+	if e.ExitCode < 0 {
+		return fmt.Sprintf("%s (log: %s)", first, e.LogPath)
 	}
-	return "no error output"
+	return fmt.Sprintf("packer exited with status %d: %s (log: %s)", e.ExitCode, first, e.LogPath)
+}
+
+// workspaceRelative writes the paths packer prints inside the workspace
+// (templates are passed to it by absolute path) relative to the workspace,
+// so a recorded error reads the same on every machine.
+func workspaceRelative(dir, text string) string {
+	return strings.ReplaceAll(text, dir+string(filepath.Separator), "")
 }
 
 // managedDirs are the directories hybrid manages, never searched for

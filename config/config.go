@@ -129,11 +129,12 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 	if body, ok := f.Body.(*hclsyntax.Body); ok {
 		g.Instrument(body)
 	}
+	// Schema errors (an unknown attribute or block, a missing label) do
+	// not stop the decoding: gohcl fills in every block it could read, and
+	// the rest of the file is checked too, so that one run reports every
+	// mistake.
 	var raw rawFile
 	diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
-	if diags.HasErrors() {
-		return c, diags
-	}
 
 	var d hcl.Diagnostics
 	g.Reset()
@@ -148,10 +149,8 @@ func Parse(p *hclparse.Parser, dir string, src []byte, filename string, in Input
 		g.Reset()
 		v, d := decodeVariable(rv)
 		diags = append(diags, d...)
+		v.invalid = d.HasErrors()
 		c.Variables[v.Name] = v
-	}
-	if diags.HasErrors() {
-		return c, diags
 	}
 	diags = append(diags, c.assignVariables(in)...)
 
@@ -303,6 +302,9 @@ type local struct {
 	name string
 	attr *hcl.Attribute
 	deps []string // the locals it refers to, each once
+	// undeclared is set when it refers to a local that has no definition
+	// (reported): it is not evaluated.
+	undeclared bool
 }
 
 // evalLocals evaluates locals blocks in dependency order (Kahn's algorithm
@@ -362,6 +364,16 @@ func (c *Config) evalLocals(blocks []*rawLocals) hcl.Diagnostics {
 				continue
 			}
 			seen[dep] = true
+			if _, ok := index[dep]; !ok {
+				l.undeclared = true
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Reference to undeclared local value",
+					Detail:   fmt.Sprintf("A local value with the name %q has not been declared.%s", dep, didYouMeanRef("local", dep, localNames(all))),
+					Subject:  tr.SourceRange().Ptr(),
+				})
+				continue
+			}
 			l.deps = append(l.deps, dep)
 			if j, ok := index[dep]; ok { // a local that uses itself waits forever: a cycle
 				waiting[i]++
@@ -389,7 +401,10 @@ func (c *Config) evalLocals(blocks []*rawLocals) hcl.Diagnostics {
 		ctx := base.NewChild()
 		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(scope)}
 		c.guard.Reset()
-		v, d := l.attr.Expr.Value(ctx)
+		v, d := cty.DynamicVal, hcl.Diagnostics(nil)
+		if !l.undeclared {
+			v, d = evalExpr(l.attr.Expr, ctx)
+		}
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			v = cty.DynamicVal
@@ -426,6 +441,16 @@ func (c *Config) evalLocals(blocks []*rawLocals) hcl.Diagnostics {
 		})
 	}
 	return diags
+}
+
+// localNames lists the names of locals, sorted.
+func localNames(all []*local) []string {
+	names := make([]string, len(all))
+	for i, l := range all {
+		names[i] = l.name
+	}
+	sort.Strings(names)
+	return names
 }
 
 // sortedAttributes returns attrs in source order.

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/hybridcore/hybrid/internal/hclguard"
+	"github.com/hybridcore/hybrid/internal/suggest"
 )
 
 // valueLimits caps the values an attribute may have, whatever built them.
@@ -51,16 +52,45 @@ func isNull(expr hcl.Expression) bool {
 	return !diags.HasErrors() && v.IsNull()
 }
 
+// evalExpr evaluates expr in ctx once every reference in it names
+// something that exists (undeclaredReferences); otherwise it returns an
+// unknown value and says what is missing, with the name that was likely
+// meant.
+func evalExpr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if diags := undeclaredReferences(expr, ctx); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return expr.Value(ctx)
+}
+
 // evalString evaluates an optional string attribute. A missing attribute
 // gives def.
 func evalString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (string, hcl.Diagnostics) {
+	s, _, diags := evalKnownString(expr, ctx, what, def)
+	return s, diags
+}
+
+// evalKnownString is evalString that also reports whether the value is
+// known. It is not when the expression uses a variable or local that
+// failed, which was reported there: the value is then def, and no check
+// of it means anything.
+func evalKnownString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (string, bool, hcl.Diagnostics) {
 	if isNull(expr) {
-		return def, nil
+		return def, true, nil
 	}
-	v, diags := expr.Value(ctx)
+	v, diags := evalExpr(expr, ctx)
 	if diags.HasErrors() {
-		return def, diags
+		return def, false, diags
 	}
+	if !v.IsWhollyKnown() {
+		return def, false, diags
+	}
+	s, diags := stringValue(v, expr, what, def, diags)
+	return s, true, diags
+}
+
+// stringValue converts an attribute's known value to a string.
+func stringValue(v cty.Value, expr hcl.Expression, what, def string, diags hcl.Diagnostics) (string, hcl.Diagnostics) {
 	if v.IsMarked() {
 		return def, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -73,11 +103,11 @@ func evalString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (st
 		return def, diags
 	}
 	sv, err := convert.Convert(v, cty.String)
-	if err != nil || !sv.IsKnown() {
+	if err != nil {
 		return def, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Incorrect attribute value type",
-			Detail:   fmt.Sprintf("The %s must be a string.", what),
+			Detail:   fmt.Sprintf("The %s must be a string, not %s.", what, friendlyType(v)),
 			Subject:  expr.Range().Ptr(),
 		})
 	}
@@ -85,6 +115,19 @@ func evalString(expr hcl.Expression, ctx *hcl.EvalContext, what, def string) (st
 		return def, append(diags, valueLimits.TooLarge(err, expr.Range()))
 	}
 	return sv.AsString(), diags
+}
+
+// friendlyType names a value's type for messages: "a string", "a tuple".
+func friendlyType(v cty.Value) string {
+	if v.IsMarked() {
+		return "a sensitive value"
+	}
+	name := v.Type().FriendlyName()
+	switch name[0] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return "an " + name
+	}
+	return "a " + name
 }
 
 // evalDuration evaluates an optional duration attribute, a Go duration
@@ -121,18 +164,18 @@ func evalStringList(expr hcl.Expression, ctx *hcl.EvalContext, what string) ([]s
 		out := make([]string, 0, len(tuple.Exprs))
 		rngs := make([]hcl.Range, 0, len(tuple.Exprs))
 		for _, e := range tuple.Exprs {
-			s, d := evalString(e, ctx, what, "")
+			s, known, d := evalKnownString(e, ctx, what, "")
 			diags = append(diags, d...)
-			if !d.HasErrors() {
+			if known && !d.HasErrors() {
 				out = append(out, s)
 				rngs = append(rngs, e.Range())
 			}
 		}
 		return out, rngs, diags
 	}
-	v, d := expr.Value(ctx)
+	v, d := evalExpr(expr, ctx)
 	diags = append(diags, d...)
-	if d.HasErrors() {
+	if d.HasErrors() || !v.IsWhollyKnown() {
 		return nil, nil, diags
 	}
 	lv, err := convert.Convert(v, cty.List(cty.String))
@@ -141,11 +184,15 @@ func evalStringList(expr hcl.Expression, ctx *hcl.EvalContext, what string) ([]s
 			return nil, nil, append(diags, valueLimits.TooLarge(err, expr.Range()))
 		}
 	}
-	if err != nil || !lv.IsWhollyKnown() || lv.ContainsMarked() {
+	if err != nil || lv.ContainsMarked() {
+		detail := fmt.Sprintf("The %s must be a list of strings, not %s.", what, friendlyType(v))
+		if !v.IsMarked() && v.Type() == cty.String && !v.IsNull() {
+			detail += fmt.Sprintf(" Did you mean [%q]?", v.AsString())
+		}
 		return nil, nil, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Incorrect attribute value type",
-			Detail:   fmt.Sprintf("The %s must be a list of strings.", what),
+			Detail:   detail,
 			Subject:  expr.Range().Ptr(),
 		})
 	}
@@ -170,15 +217,25 @@ type Ref struct {
 	Range hcl.Range
 }
 
-// evalRefs decodes a list whose elements name objects of one kind: either
-// traversals rooted at kind (environment.dev) or plain strings.
-func evalRefs(expr hcl.Expression, ctx *hcl.EvalContext, kind string) ([]Ref, hcl.Diagnostics) {
+// evalRefs decodes the list attribute attr whose elements name objects of
+// one kind: either traversals rooted at kind (environment.dev) or plain
+// strings.
+func evalRefs(expr hcl.Expression, ctx *hcl.EvalContext, attr, kind string) ([]Ref, hcl.Diagnostics) {
 	if isNull(expr) {
 		return nil, nil
 	}
+	if trav, d := hcl.AbsTraversalForExpr(expr); !d.HasErrors() && trav.RootName() == kind {
+		// var_groups = var_group.build: one reference without the list.
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   fmt.Sprintf("%s takes a list of %s references, in brackets even when there is one. Did you mean [%s]?", attr, kind, traversalText(trav, len(trav))),
+			Subject:  expr.Range().Ptr(),
+		}}
+	}
 	exprs, diags := hcl.ExprList(expr)
 	if diags.HasErrors() {
-		names, rngs, d := evalStringList(expr, ctx, kind+" list")
+		names, rngs, d := evalStringList(expr, ctx, attr+" list")
 		refs := make([]Ref, len(names))
 		for i := range names {
 			refs[i] = Ref{names[i], rngs[i]}
@@ -201,17 +258,22 @@ func evalRef(expr hcl.Expression, ctx *hcl.EvalContext, kind string) (*Ref, hcl.
 	if isNull(expr) {
 		return nil, nil
 	}
-	if trav, d := hcl.AbsTraversalForExpr(expr); !d.HasErrors() && trav.RootName() == kind {
-		if len(trav) != 2 {
-			return nil, hcl.Diagnostics{{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid reference",
-				Detail:   fmt.Sprintf("A reference to a %s is written %s.NAME.", kind, kind),
-				Subject:  expr.Range().Ptr(),
-			}}
+	if trav, d := hcl.AbsTraversalForExpr(expr); !d.HasErrors() {
+		if trav.RootName() == kind {
+			if len(trav) != 2 {
+				return nil, hcl.Diagnostics{{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid reference",
+					Detail:   fmt.Sprintf("A reference to a %s is written %s.NAME.", kind, kind),
+					Subject:  expr.Range().Ptr(),
+				}}
+			}
+			if attr, ok := trav[1].(hcl.TraverseAttr); ok {
+				return &Ref{attr.Name, expr.Range()}, nil
+			}
 		}
-		if attr, ok := trav[1].(hcl.TraverseAttr); ok {
-			return &Ref{attr.Name, expr.Range()}, nil
+		if d := wrongKindReference(trav, ctx, kind); d != nil {
+			return nil, hcl.Diagnostics{d}
 		}
 	}
 	s, diags := evalString(expr, ctx, kind+" name", "")
@@ -221,6 +283,37 @@ func evalRef(expr hcl.Expression, ctx *hcl.EvalContext, kind string) (*Ref, hcl.
 	return &Ref{s, expr.Range()}, nil
 }
 
+// wrongKindReference reports a traversal in a list of kind references that
+// is neither such a reference nor a value an expression may use: a
+// reference to another kind of block (image.base among var_groups), or a
+// misspelled kind (var_grup.build).
+func wrongKindReference(trav hcl.Traversal, ctx *hcl.EvalContext, kind string) *hcl.Diagnostic {
+	root := trav.RootName()
+	if _, ok := lookupRoot(ctx, root); ok {
+		return nil // var.x, local.x: a string value
+	}
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid reference",
+		Subject:  trav.SourceRange().Ptr(),
+	}
+	name := ""
+	if len(trav) == 2 {
+		if a, ok := trav[1].(hcl.TraverseAttr); ok {
+			name = a.Name
+		}
+	}
+	switch {
+	case blockKinds[root] != "":
+		d.Detail = fmt.Sprintf("%s names %s, but this list takes %s references, written %s.NAME.", traversalText(trav, len(trav)), blockKinds[root], kind, kind)
+	case name != "" && suggest.Closest(root, []string{kind}) != "":
+		d.Detail = fmt.Sprintf("A reference to a %s is written %s.NAME. Did you mean %s.%s?", kind, kind, kind, name)
+	default:
+		return nil
+	}
+	return d
+}
+
 // evalObject evaluates a values = { name = value } attribute into its
 // members, keeping each member's source range when the expression is an
 // object constructor.
@@ -228,7 +321,7 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 	if isNull(expr) {
 		return nil, nil, nil
 	}
-	v, diags := expr.Value(ctx)
+	v, diags := evalExpr(expr, ctx)
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
@@ -242,7 +335,7 @@ func evalObject(expr hcl.Expression, ctx *hcl.EvalContext, what string) (map[str
 		return nil, nil, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Incorrect attribute value type",
-			Detail:   fmt.Sprintf("The %s must be an object such as { vm_mem_size = 4096 }.", what),
+			Detail:   fmt.Sprintf("The %s must be an object such as { vm_mem_size = 4096 }, not %s.", what, friendlyType(v)),
 			Subject:  expr.Range().Ptr(),
 		})
 	}

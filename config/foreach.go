@@ -46,7 +46,7 @@ func evalForEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]forEachItem, hcl.
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	v, diags := expr.Value(ctx)
+	v, diags := evalExpr(expr, ctx)
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -21,6 +21,8 @@ type VarGroup struct {
 	Ranges   map[string]hcl.Range
 
 	DeclRange hcl.Range
+	// incomplete: see Config.Complete.
+	incomplete bool
 }
 
 type rawVarGroup struct {
@@ -39,6 +41,7 @@ func decodeVarGroup(raw *rawVarGroup, ctx *hcl.EvalContext) (*VarGroup, hcl.Diag
 	diags = append(diags, d...)
 	g.Values, g.Ranges, d = evalObject(raw.Values, ctx, "values")
 	diags = append(diags, d...)
+	g.incomplete = diags.HasErrors() || usesFailure(ctx, []hcl.Expression{raw.VarFiles, raw.Values})
 	return g, diags
 }
 
@@ -60,6 +63,8 @@ type Environment struct {
 	DeclRange        hcl.Range
 	NameRange        hcl.Range
 	ProvisionerRange hcl.Range
+	// incomplete: see Config.Complete.
+	incomplete bool
 }
 
 type rawEnvironment struct {
@@ -93,6 +98,7 @@ func decodeEnvironment(raw *rawEnvironment, ctx *hcl.EvalContext) (*Environment,
 	}
 	e.Queue, d = evalQueue(raw.Queue, ctx)
 	diags = append(diags, d...)
+	e.incomplete = diags.HasErrors() || usesFailure(ctx, []hcl.Expression{raw.Parent, raw.VarFiles, raw.Values, raw.Provisioner, raw.Queue})
 	return e, diags
 }
 

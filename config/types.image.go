@@ -78,6 +78,9 @@ type Image struct {
 	// each holds, for an instance, what instanceNote needs to tell which
 	// diagnostics depend on each.key or each.value.
 	each *eachScope
+	// incomplete is set when the block had errors or uses a variable or
+	// local that failed: see Config.Complete.
+	incomplete bool
 }
 
 // Only is the packer -only value that selects this image's source.
@@ -87,8 +90,8 @@ type rawImage struct {
 	Name         string         `hcl:"name,label"`
 	NameRange    hcl.Range      `hcl:"name,label_range"`
 	Description  hcl.Expression `hcl:"description,optional"`
-	Template     hcl.Expression `hcl:"template"`
-	Build        hcl.Expression `hcl:"build"`
+	Template     hcl.Expression `hcl:"template,optional"` // required; decodeImage says so
+	Build        hcl.Expression `hcl:"build,optional"`    // required; decodeImage says so
 	OS           hcl.Expression `hcl:"os,optional"`
 	Platform     hcl.Expression `hcl:"platform,optional"`
 	WorkingDir   hcl.Expression `hcl:"working_dir,optional"`
@@ -146,16 +149,16 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Sett
 	img.Description, d = evalString(raw.Description, ctx, "description", "")
 	diags = append(diags, d...)
 
-	tmpl, d := evalString(raw.Template, ctx, "template directory", "")
+	tmpl, known, d := evalKnownString(raw.Template, ctx, "template directory", "")
 	diags = append(diags, d...)
-	if !d.HasErrors() {
+	if known && !d.HasErrors() {
 		img.Template, d = cleanRelPath(tmpl, raw.Template.Range(), "template directory")
 		diags = append(diags, d...)
 	}
 
-	build, d := evalString(raw.Build, ctx, "build", "")
+	build, known, d := evalKnownString(raw.Build, ctx, "build", "")
 	diags = append(diags, d...)
-	if !d.HasErrors() {
+	if known && !d.HasErrors() {
 		m := buildPattern.FindStringSubmatch(build)
 		if m == nil {
 			diags = append(diags, &hcl.Diagnostic{
@@ -177,16 +180,16 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Sett
 	img.Platform, d = evalString(raw.Platform, ctx, "platform", img.Builder)
 	diags = append(diags, d...)
 
-	wd, d := evalString(raw.WorkingDir, ctx, "working_dir", ".")
+	wd, known, d := evalKnownString(raw.WorkingDir, ctx, "working_dir", ".")
 	diags = append(diags, d...)
-	if !d.HasErrors() {
+	if known && !d.HasErrors() {
 		img.WorkingDir, d = cleanRelPath(wd, raw.WorkingDir.Range(), "working_dir")
 		diags = append(diags, d...)
 	}
 
 	img.VarFiles, d = evalFileRefs(raw.VarFiles, ctx, "var file")
 	diags = append(diags, d...)
-	img.VarGroups, d = evalRefs(raw.VarGroups, ctx, "var_group")
+	img.VarGroups, d = evalRefs(raw.VarGroups, ctx, "var_groups", "var_group")
 	diags = append(diags, d...)
 	img.Values, img.Ranges, d = evalObject(raw.Values, ctx, "values")
 	diags = append(diags, d...)
@@ -197,7 +200,7 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Sett
 		diags = append(diags, checkStack(img.Provisioner, raw.Provisioner.Range())...)
 	}
 
-	img.Environments, d = evalRefs(raw.Environments, ctx, "environment")
+	img.Environments, d = evalRefs(raw.Environments, ctx, "environments", "environment")
 	diags = append(diags, d...)
 	if !isNull(raw.Environments) && len(img.Environments) == 0 && !d.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{
@@ -207,7 +210,7 @@ func decodeImage(raw *rawImage, ctx *hcl.EvalContext, name string, settings Sett
 			Subject:  raw.Environments.Range().Ptr(),
 		})
 	}
-	img.DependsOn, d = evalRefs(raw.DependsOn, ctx, "image")
+	img.DependsOn, d = evalRefs(raw.DependsOn, ctx, "depends_on", "image")
 	diags = append(diags, d...)
 
 	globs, rngs, d := evalStringList(raw.Inputs, ctx, "inputs")
@@ -310,12 +313,15 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 				// Evaluating would only repeat the error as "Unknown
 				// variable"; keep the image so references to it hold.
 				diags = append(diags, d...)
-				c.Images[ri.Name] = newImage(ri, ri.Name)
+				img := newImage(ri, ri.Name)
+				img.incomplete = true
+				c.Images[ri.Name] = img
 				continue
 			}
 			c.guard.Reset()
 			img, d := decodeImage(ri, ctx, ri.Name, c.Settings)
 			diags = append(diags, d...)
+			img.incomplete = d.HasErrors() || usesFailure(ctx, ri.exprs())
 			c.Images[img.Name] = img
 			continue
 		}
@@ -356,6 +362,7 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 			})}
 			c.guard.Reset()
 			img, d := decodeImage(ri, ictx, name, c.Settings)
+			img.incomplete = d.HasErrors() || usesFailure(ictx, ri.exprs())
 			img.ForEachKey = it.Key
 			img.each = &eachScope{exprs: ri.exprs()}
 			for _, diag := range d {

@@ -33,7 +33,7 @@ type Source struct {
 type rawSource struct {
 	Name      string         `hcl:"name,label"`
 	NameRange hcl.Range      `hcl:"name,label_range"`
-	URL       hcl.Expression `hcl:"url"`
+	URL       hcl.Expression `hcl:"url,optional"` // required; decodeSource says so
 	Ref       hcl.Expression `hcl:"ref,optional"`
 	Rebuild   hcl.Expression `hcl:"rebuild_on_commit,optional"`
 	DefRange  hcl.Range      `hcl:",def_range"`
@@ -95,8 +95,8 @@ type Plugin struct {
 type rawPlugin struct {
 	Name      string         `hcl:"name,label"`
 	NameRange hcl.Range      `hcl:"name,label_range"`
-	Source    hcl.Expression `hcl:"source"`
-	Version   hcl.Expression `hcl:"version"`
+	Source    hcl.Expression `hcl:"source,optional"`  // required; decodePlugin says so
+	Version   hcl.Expression `hcl:"version,optional"` // required; decodePlugin says so
 	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
@@ -105,6 +105,9 @@ var pluginSourcePattern = regexp.MustCompile(`^[a-z0-9.-]+\.[a-z]{2,}/[A-Za-z0-9
 func decodePlugin(raw *rawPlugin) (*Plugin, hcl.Diagnostics) {
 	p := &Plugin{Name: raw.Name, DeclRange: raw.DefRange, SourceRange: raw.Source.Range(), VersionRange: raw.Version.Range()}
 	diags := checkName("plugin", raw.Name, raw.NameRange)
+	if d := append(required(raw.Source, "source", raw.DefRange), required(raw.Version, "version", raw.DefRange)...); d.HasErrors() {
+		return p, append(diags, d...)
+	}
 	var d hcl.Diagnostics
 	p.Source, d = evalString(raw.Source, nil, "plugin source", "")
 	diags = append(diags, d...)

@@ -16,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/hybridcore/hybrid/internal/hclguard"
+	"github.com/hybridcore/hybrid/internal/suggest"
 )
 
 // Variable is a variable block: an input to the configuration, set by its
@@ -34,6 +35,11 @@ type Variable struct {
 	AllowShortUnredacted bool
 	Validations          []*Validation
 	DeclRange            hcl.Range
+
+	// invalid is set when the block itself had errors: its type, default
+	// or rules cannot be trusted, so it gets no value and whatever uses it
+	// is not evaluated further (its errors are reported once, here).
+	invalid bool
 
 	// Value is the final value after inputs were applied; it carries
 	// SensitiveMark when Sensitive is set.
@@ -60,8 +66,8 @@ type rawVariable struct {
 }
 
 type rawValidation struct {
-	Condition    hcl.Expression `hcl:"condition"`
-	ErrorMessage hcl.Expression `hcl:"error_message"`
+	Condition    hcl.Expression `hcl:"condition,optional"`     // required; decodeVariable says so
+	ErrorMessage hcl.Expression `hcl:"error_message,optional"` // required; decodeVariable says so
 	DefRange     hcl.Range      `hcl:",def_range"`
 }
 
@@ -131,6 +137,10 @@ func decodeVariable(raw *rawVariable) (*Variable, hcl.Diagnostics) {
 		}
 	}
 	for _, rv := range raw.Validations {
+		if d := append(required(rv.Condition, "condition", rv.DefRange), required(rv.ErrorMessage, "error_message", rv.DefRange)...); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		msg, d := evalString(rv.ErrorMessage, nil, "error_message", "")
 		diags = append(diags, d...)
 		if !d.HasErrors() && strings.TrimSpace(msg) == "" {
@@ -236,7 +246,7 @@ func (c *Config) assignVariables(in Inputs) hcl.Diagnostics {
 		}
 		name = strings.TrimPrefix(name, EnvPrefix)
 		v, ok := c.Variables[name]
-		if !ok {
+		if !ok || v.invalid {
 			continue // like terraform: unknown TF_VAR_ entries are ignored
 		}
 		pv, d := parseRawValue(val, v.Type, hcl.Range{Filename: EnvPrefix + name})
@@ -265,11 +275,20 @@ func (c *Config) assignVariables(in Inputs) hcl.Diagnostics {
 		}
 		v, ok := c.Variables[name]
 		if !ok {
+			detail := fmt.Sprintf("-var sets %q, but hybrid.hcl declares no variable of that name.", name)
+			if near := suggest.Closest(name, sortedKeys(c.Variables)); near != "" {
+				detail += fmt.Sprintf(" Did you mean -var '%s=...'?", near)
+			} else {
+				detail += " Declare it with a variable block, or remove the option."
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("-var sets %q, but hybrid.hcl declares no variable of that name. Declare it with a variable block, or remove the option.", name),
+				Detail:   detail,
 			})
+			continue
+		}
+		if v.invalid {
 			continue
 		}
 		pv, d := parseRawValue(raw, v.Type, hcl.Range{Filename: "-var " + name})
@@ -281,6 +300,10 @@ func (c *Config) assignVariables(in Inputs) hcl.Diagnostics {
 
 	for _, name := range sortedKeys(c.Variables) {
 		v := c.Variables[name]
+		if v.invalid {
+			v.Value = cty.DynamicVal
+			continue
+		}
 		val, given := set[name]
 		if !given {
 			if v.Default == cty.NilVal {
@@ -432,7 +455,7 @@ func (c *Config) readInputFile(path string) (map[string]cty.Value, hcl.Diagnosti
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The file sets %q, but hybrid.hcl declares no variable of that name; the value is ignored.", name),
+				Detail:   fmt.Sprintf("The file sets %q, but hybrid.hcl declares no variable of that name; the value is ignored.%s", name, didYouMean(name, sortedKeys(c.Variables))),
 				Subject:  r.Ptr(),
 			})
 			continue

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -41,9 +43,17 @@ var errNotStarted = errors.New("cancelled before packer started")
 
 // BuildOptions are the caller's hooks into a running build.
 type BuildOptions struct {
-	// Log receives packer's full output, stdout and stderr line by line, as
-	// packer wrote it (sensitive values redacted): the per-build log file.
+	// Log receives packer's output as packer would have printed it on a
+	// terminal: its messages as text (escapes undone, multi-line messages
+	// on their lines), what it wrote to stderr, and nothing of the
+	// machine-readable records that are not messages (artifact details,
+	// error counts). Sensitive values are redacted. It is the per-build
+	// log a person reads.
 	Log io.Writer
+	// MachineLog receives packer's full output, stdout and stderr line by
+	// line, exactly as packer wrote it in -machine-readable form
+	// (sensitive values redacted): the record a program reads.
+	MachineLog io.Writer
 	// OnEvent receives each line as a typed Event while packer runs, in
 	// order, from one goroutine at a time. A slow OnEvent slows packer down.
 	OnEvent func(Event)
@@ -99,10 +109,30 @@ type Result struct {
 	Duration          time.Duration
 	// LogPath is where the caller stored the log; Build leaves it empty.
 	LogPath string
+	// Error is, for a build that did not succeed, the first error packer
+	// reported, whole: the message of its machine-readable "error" record
+	// for the build, or the first "Error:" block of its output (an HCL
+	// diagnostic, with its location and detail), whichever came first;
+	// when it reported neither, its first line of error output. Messages
+	// packer wraps over several lines keep their lines.
+	Error string
 	// LastErrorLines are the last error lines (ui errors and stderr) of a
-	// build that did not succeed.
+	// build that did not succeed, for context.
 	LastErrorLines []string
 }
+
+// StartError is a build whose packer could not be started: the binary is
+// missing, not executable or not a program for this machine ("exec format
+// error"), or its working directory cannot be entered. Err is the
+// operating system's error.
+type StartError struct{ Err error }
+
+// Error names the failure and where to look.
+func (e *StartError) Error() string {
+	return fmt.Sprintf("cannot start packer: %v; check the packer binary (HYBRID_PACKER) and the working directory", e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
 
 // Build runs `packer build -machine-readable` for inv, streaming its output
 // to opts.Log and opts.OnEvent, and returns what it built.
@@ -118,9 +148,9 @@ type Result struct {
 // next hybrid can end it.
 //
 // A build that failed or was cancelled is a Result with that Status and a
-// nil error. The error is non-nil when packer could not be started (the
-// Result is then nil), when opts.Track failed or when writing opts.Log
-// failed (the Result is then valid).
+// nil error. The error is non-nil when packer could not be started (a
+// *StartError; the Result is then nil), when opts.Track failed or when
+// writing a log failed (the Result is then valid).
 func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, error) {
 	if err := inv.check(); err != nil {
 		return nil, err
@@ -133,14 +163,25 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		return res, nil
 	}
 
+	if inv.WorkDir != "" {
+		// exec reports a directory it cannot enter as the binary's own
+		// error ("fork/exec /usr/bin/packer: no such file or directory"),
+		// which sends people looking for the wrong file.
+		if fi, err := os.Stat(inv.WorkDir); err != nil {
+			return nil, &StartError{Err: fmt.Errorf("working directory: %w", err)}
+		} else if !fi.IsDir() {
+			return nil, &StartError{Err: fmt.Errorf("working directory %s is not a directory", inv.WorkDir)}
+		}
+	}
 	roots := manifestDirs(inv.WorkDir, opts.ManifestDirs)
 	before := snapshotManifests(expandDirs(roots, opts.ManifestDepth, opts.ManifestSkip))
 
-	r := &buildRun{log: opts.Log, onEvent: opts.OnEvent, redact: inv.redactor()}
+	r := &buildRun{log: opts.Log, machineLog: opts.MachineLog, onEvent: opts.OnEvent, redact: inv.redactor()}
 	stdout := &lineWriter{emit: r.stdoutLine}
 	stderr := &lineWriter{emit: r.stderrLine}
 
 	cmd := exec.Command(inv.bin(), inv.Args("build")...)
+	inv.logCommand("build")
 	cmd.Dir = inv.WorkDir
 	cmd.Env = inv.environ()
 	cmd.Stdout = stdout
@@ -202,7 +243,7 @@ func Build(ctx context.Context, inv Invocation, opts BuildOptions) (*Result, err
 		res.Finished = time.Now()
 		return res, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("start packer build: %w; check the packer binary (HYBRID_PACKER) and the working directory", err)
+		return nil, &StartError{Err: err}
 	}
 	var trackErr error
 	untrack := func() {}
@@ -244,6 +285,7 @@ wait:
 	stderr.flush()
 	res.Finished = time.Now()
 	res.Duration = res.Finished.Sub(res.Started)
+	slog.Debug("packer build exited", "only", strings.Join(inv.Only, ","), "exit_code", exitCodeOrNone(cmd.ProcessState), "duration", res.Duration.Round(time.Millisecond))
 
 	if cmd.ProcessState == nil {
 		return nil, fmt.Errorf("wait for packer build: %w", waitErr)
@@ -270,6 +312,7 @@ wait:
 	}
 	if res.Status != StatusSucceeded {
 		res.LastErrorLines = r.errorLines()
+		res.Error = r.firstError()
 	}
 	if trackErr != nil {
 		return res, fmt.Errorf("packer build stopped at once: %w", trackErr)
@@ -278,6 +321,14 @@ wait:
 		return res, fmt.Errorf("write packer build log: %w; check free disk space and the log directory", r.logErr)
 	}
 	return res, nil
+}
+
+// exitCodeOrNone is the exit code of a process that ran, -1 otherwise.
+func exitCodeOrNone(ps *os.ProcessState) int {
+	if ps == nil {
+		return -1
+	}
+	return exitCode(ps)
 }
 
 // manifestDirs resolves the directories to search for manifests.
@@ -302,24 +353,34 @@ func manifestDirs(workDir string, dirs []string) []string {
 // buildRun handles the lines of one running build. Its methods are called
 // from the stdout and stderr copying goroutines, so they take mu.
 type buildRun struct {
-	mu        sync.Mutex
-	log       io.Writer
-	logErr    error
-	onEvent   func(Event)
-	redact    func(string) string
-	artifacts artifactCollector
-	tail      []string // ring of the last errorTail error lines
-	tailNext  int
+	mu         sync.Mutex
+	log        io.Writer
+	machineLog io.Writer
+	logErr     error
+	onEvent    func(Event)
+	redact     func(string) string
+	artifacts  artifactCollector
+	tail       []string // ring of the last errorTail error lines
+	tailNext   int
+
+	// first holds the lines of the first error (see Result.Error) once
+	// one started; firstOpen is set while it is an "Error:" block on
+	// stderr that may go on. firstLine is the first line of error
+	// output, the fallback.
+	first     []string
+	firstOpen bool
+	firstLine string
 }
 
 func (r *buildRun) stdoutLine(line string) {
 	line = r.redact(line)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.writeLog(line)
+	r.writeMachine(line)
 	e, ok := ParseLine(line)
 	if !ok {
 		e = Event{Time: time.Now().UTC(), Type: TypeRaw, Data: []string{line}}
+		r.writeHuman(line)
 		r.addError(line)
 	} else {
 		for i, d := range e.Data {
@@ -327,10 +388,20 @@ func (r *buildRun) stdoutLine(line string) {
 			e.Data[i] = r.redact(d)
 		}
 		r.artifacts.add(e)
-		if ui, ok := e.UI(); ok && ui.Level == LevelError {
-			for _, l := range strings.Split(ui.Text, "\n") {
-				r.addError(l)
+		if ui, ok := e.UI(); ok {
+			r.writeHuman(ui.Text)
+			if ui.Level == LevelError {
+				if strings.HasPrefix(ui.Text, "Error: ") {
+					r.noteError(ui.Text)
+				}
+				for _, l := range strings.Split(ui.Text, "\n") {
+					r.addError(l)
+				}
 			}
+		}
+		if e.Type == "error" && e.Target != "" && len(e.Data) > 0 {
+			// The build's own error: what made it fail.
+			r.noteError(e.Data[0])
 		}
 	}
 	if r.onEvent != nil {
@@ -342,24 +413,67 @@ func (r *buildRun) stderrLine(line string) {
 	line = r.redact(strings.TrimSuffix(line, "\r"))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.writeLog(line)
+	r.writeMachine(line)
+	r.writeHuman(line)
+	switch {
+	case diagStart.MatchString(line):
+		r.firstOpen = false
+		if strings.HasPrefix(line, "Error: ") && r.first == nil {
+			r.first, r.firstOpen = []string{line}, true
+		}
+	case r.firstOpen:
+		r.first = append(r.first, line)
+	}
 	r.addError(line)
 	if r.onEvent != nil {
 		r.onEvent(Event{Time: time.Now().UTC(), Type: TypeStderr, Data: []string{line}})
 	}
 }
 
-func (r *buildRun) writeLog(line string) {
-	if r.log == nil || r.logErr != nil {
+// noteError keeps text as the first error, unless one came before it.
+func (r *buildRun) noteError(text string) {
+	if r.first == nil {
+		r.first = strings.Split(text, "\n")
+	}
+	r.firstOpen = false
+}
+
+// firstError is Result.Error: the first error's text, without the
+// "Error: " that starts an HCL diagnostic and the blank lines that end it.
+func (r *buildRun) firstError() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first == nil {
+		return r.firstLine
+	}
+	text := strings.TrimSpace(strings.Join(r.first, "\n"))
+	return strings.TrimPrefix(text, "Error: ")
+}
+
+func (r *buildRun) writeMachine(line string) {
+	r.write(r.machineLog, line)
+}
+
+// writeHuman writes one message, which may hold several lines, to the
+// human log.
+func (r *buildRun) writeHuman(text string) {
+	r.write(r.log, text)
+}
+
+func (r *buildRun) write(w io.Writer, line string) {
+	if w == nil || r.logErr != nil {
 		return
 	}
-	_, r.logErr = io.WriteString(r.log, line+"\n")
+	_, r.logErr = io.WriteString(w, line+"\n")
 }
 
 func (r *buildRun) addError(line string) {
 	line = strings.TrimSpace(line)
-	if line == "" {
-		return
+	if line == "" || packerLogLine.MatchString(line) {
+		return // PACKER_LOG's debug log on stderr holds no error of its own
+	}
+	if r.firstLine == "" {
+		r.firstLine = line
 	}
 	if len(r.tail) < errorTail {
 		r.tail = append(r.tail, line)
@@ -368,6 +482,10 @@ func (r *buildRun) addError(line string) {
 	r.tail[r.tailNext] = line
 	r.tailNext = (r.tailNext + 1) % errorTail
 }
+
+// packerLogLine is a line of the debug log packer writes to stderr when
+// PACKER_LOG is set: "2026/11/29 19:04:05 [INFO] ...".
+var packerLogLine = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} `)
 
 // errorLines returns the kept error lines, oldest first.
 func (r *buildRun) errorLines() []string {

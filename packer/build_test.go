@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,10 +101,10 @@ func TestBuild(t *testing.T) {
 	})
 	inv := f.invocation(t, []string{"null.linux-a", "file.linux-b"}, "base.pkrvars.hcl", "override.pkrvars.hcl")
 	secret := inv.Vars["secret"]
-	var log bytes.Buffer
+	var log, machine bytes.Buffer
 	var rec recorder
 
-	res, err := Build(context.Background(), inv, BuildOptions{Log: &log, OnEvent: rec.onEvent})
+	res, err := Build(context.Background(), inv, BuildOptions{Log: &log, MachineLog: &machine, OnEvent: rec.onEvent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +159,26 @@ func TestBuild(t *testing.T) {
 		t.Errorf("the secret is on the command line")
 	}
 	for _, s := range []string{secret, escape(secret)} {
-		if strings.Contains(log.String(), s) {
-			t.Errorf("the log holds the secret as %q", s)
+		if strings.Contains(log.String(), s) || strings.Contains(machine.String(), s) {
+			t.Errorf("a log holds the secret as %q", s)
 		}
 	}
 
-	// The log is packer's raw output; events carry the build names.
-	if !strings.Contains(log.String(), ",file.linux-b,artifact,0,id,File\n") {
-		t.Errorf("log lacks the raw artifact lines:\n%s", log.String())
+	// The machine log is packer's raw output; the log is what packer
+	// prints on a terminal: messages only, escapes undone; events carry
+	// the build names.
+	if !strings.Contains(machine.String(), ",file.linux-b,artifact,0,id,File\n") {
+		t.Errorf("machine log lacks the raw artifact lines:\n%s", machine.String())
+	}
+	for _, raw := range []string{",ui,", ",artifact,", "%!(PACKER_COMMA)"} {
+		if strings.Contains(log.String(), raw) {
+			t.Errorf("log holds machine-readable %q:\n%s", raw, log.String())
+		}
+	}
+	for _, line := range []string{"==> Builds finished. The artifacts of successful builds are:", "--> file.linux-b: Stored file: artifact.txt"} {
+		if !slices.Contains(strings.Split(log.String(), "\n"), line) {
+			t.Errorf("log lacks the line %q:\n%s", line, log.String())
+		}
 	}
 	sawBuild := false
 	for _, e := range rec.events {
@@ -180,8 +193,8 @@ func TestBuild(t *testing.T) {
 	if res.Started.IsZero() || res.Finished.Before(res.Started) || res.Duration != res.Finished.Sub(res.Started) {
 		t.Errorf("times: started %v finished %v duration %v", res.Started, res.Finished, res.Duration)
 	}
-	if res.LastErrorLines != nil {
-		t.Errorf("LastErrorLines = %q for a build that succeeded", res.LastErrorLines)
+	if res.LastErrorLines != nil || res.Error != "" {
+		t.Errorf("LastErrorLines = %q, Error = %q for a build that succeeded", res.LastErrorLines, res.Error)
 	}
 }
 
@@ -263,6 +276,14 @@ func TestBuildFailure(t *testing.T) {
 			t.Errorf("LastErrorLines lack %q:\n%s", want, errs)
 		}
 	}
+	// The build's error, not the script's stderr before it nor the
+	// summary after it.
+	if want := "Script exited with non-zero exit status: 1. Allowed exit codes are: [0]"; res.Error != want {
+		t.Errorf("Error = %q, want %q", res.Error, want)
+	}
+	if !strings.Contains(log.String(), "\n==> null.linux-a: bad thing, happened\n") {
+		t.Errorf("log lacks the script's error as packer prints it:\n%s", log.String())
+	}
 	if len(res.Artifacts) != 0 || res.ManifestPath != "" {
 		t.Errorf("a failed build reported artifacts %+v, manifest %q", res.Artifacts, res.ManifestPath)
 	}
@@ -279,6 +300,9 @@ func TestBuildInvalidTemplate(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.LastErrorLines, "\n"), "Duplicate source block") {
 		t.Errorf("LastErrorLines = %q, want the template error", res.LastErrorLines)
+	}
+	if !strings.HasPrefix(res.Error, "Duplicate source block\n\n  on ") || !strings.Contains(res.Error, "invalid.pkr.hcl line ") {
+		t.Errorf("Error = %q, want the whole HCL diagnostic with its location", res.Error)
 	}
 }
 
@@ -358,7 +382,7 @@ func TestBuildErrors(t *testing.T) {
 		inv     Invocation
 		wantErr string
 	}{
-		"missing binary": {inv: Invocation{Bin: filepath.Join(t.TempDir(), "nope")}, wantErr: "start packer build"},
+		"missing binary": {inv: Invocation{Bin: filepath.Join(t.TempDir(), "nope")}, wantErr: "cannot start packer: fork/exec "},
 		"invalid only":   {inv: Invocation{Bin: "packer", Only: []string{"a,b"}}, wantErr: "invalid -only value"},
 	}
 	for name, tt := range tests {
@@ -366,6 +390,36 @@ func TestBuildErrors(t *testing.T) {
 			res, err := Build(context.Background(), tt.inv, BuildOptions{})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || res != nil {
 				t.Errorf("Build = %+v, %v; want no result and an error containing %q", res, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBuildCannotStart checks that a packer that cannot be started is a
+// *StartError carrying the operating system's error, whatever the cause.
+func TestBuildCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	notProgram := filepath.Join(dir, "packer")
+	writeFile(t, notProgram, "\x7fELF\x02\x01\x01 not a program for any machine", 0o755)
+	notExecutable := filepath.Join(dir, "packer-0644")
+	writeFile(t, notExecutable, "#!/bin/sh\n", 0o644)
+	tests := map[string]struct {
+		inv  Invocation
+		want string
+	}{
+		"not a program":     {Invocation{Bin: notProgram, WorkDir: dir}, "fork/exec " + notProgram + ": exec format error"},
+		"not executable":    {Invocation{Bin: notExecutable, WorkDir: dir}, "fork/exec " + notExecutable + ": permission denied"},
+		"no such directory": {Invocation{Bin: notProgram, WorkDir: filepath.Join(dir, "gone")}, "working directory: stat " + filepath.Join(dir, "gone") + ": no such file or directory"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			res, err := Build(context.Background(), tt.inv, BuildOptions{})
+			var se *StartError
+			if !errors.As(err, &se) || res != nil {
+				t.Fatalf("Build = %+v, %v; want no result and a *StartError", res, err)
+			}
+			if got := se.Err.Error(); got != tt.want {
+				t.Errorf("StartError.Err = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -401,10 +455,10 @@ func assertGone(t *testing.T, pid int) {
 }
 
 func TestBuildRunLines(t *testing.T) {
-	var log bytes.Buffer
+	var log, human bytes.Buffer
 	var events []Event
 	inv := Invocation{Vars: map[string]string{"pw": "hunter2-hunter2"}}
-	r := &buildRun{log: &log, onEvent: func(e Event) { events = append(events, e) }, redact: inv.redactor()}
+	r := &buildRun{log: &human, machineLog: &log, onEvent: func(e Event) { events = append(events, e) }, redact: inv.redactor()}
 	r.stdoutLine("1,,ui,say,==> null.a: hello")
 	r.stdoutLine("panic: hunter2-hunter2")
 	r.stderrLine("plugin crashed\r")
@@ -417,7 +471,11 @@ func TestBuildRunLines(t *testing.T) {
 
 	wantLog := "1,,ui,say,==> null.a: hello\npanic: <sensitive>\nplugin crashed\n1,,ui,error,first\\nsecond <sensitive>\n1,null.a,artifact,0,id,X\n1,null.a,artifact,0,end\n"
 	if !strings.HasPrefix(log.String(), wantLog) {
-		t.Errorf("log =\n%s\nwant it to start with\n%s", log.String(), wantLog)
+		t.Errorf("machine log =\n%s\nwant it to start with\n%s", log.String(), wantLog)
+	}
+	wantHuman := "==> null.a: hello\npanic: <sensitive>\nplugin crashed\nfirst\nsecond <sensitive>\n"
+	if !strings.HasPrefix(human.String(), wantHuman) {
+		t.Errorf("log =\n%s\nwant it to start with\n%s", human.String(), wantHuman)
 	}
 	var types []string
 	for _, e := range events[:6] {

@@ -97,6 +97,7 @@ var versionLine = regexp.MustCompile(`^Packer v([0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-
 // Version runs `packer version` and returns the version, "1.9.4". The
 // update check is disabled so it never calls home.
 func Version(ctx context.Context, bin string) (string, error) {
+	logRun(bin, "", []string{"version"}, nil)
 	out, err := runShort(ctx, bin, "", baseEnv(), []string{"version"})
 	if err != nil {
 		return "", err
@@ -150,7 +151,9 @@ func Fmt(ctx context.Context, bin, dir string, opts FmtOptions) (*FmtResult, err
 	if opts.Diff {
 		args = append(args, "-diff")
 	}
-	out, err := runShort(ctx, bin, "", baseEnv(), append(args, safePath(dir)))
+	args = append(args, safePath(dir))
+	logRun(bin, "", args, nil)
+	out, err := runShort(ctx, bin, "", baseEnv(), args)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +190,7 @@ func Validate(ctx context.Context, inv Invocation) (string, error) {
 	if err := inv.check(); err != nil {
 		return "", err
 	}
+	inv.logCommand("validate")
 	out, err := runShort(ctx, inv.bin(), inv.WorkDir, inv.environ(), inv.Args("validate"))
 	text := inv.redactor()(string(out.combined))
 	if err != nil {

@@ -6,7 +6,17 @@
 // It parses packer's `-machine-readable` stream into typed events as the build
 // runs, collects the artifacts packer reports, finds the manifest files the
 // build wrote (also those with a timestamp in their name) and ties their
-// entries to the build, and returns one structured Result per build.
+// entries to the build, and returns one structured Result per build, whose
+// Error is the first error packer reported, whole. A build's output goes to
+// two logs: the text packer would have printed on a terminal, for people,
+// and the machine-readable stream as packer wrote it. ParseDiagnostics reads
+// the "Error:" and "Warning:" blocks of packer's text output, with the file
+// and line they point at.
+//
+// Every packer command is logged (log/slog, debug level) before it runs:
+// its arguments and directory, and the names, never the values, of the
+// variables it gets in its environment. PACKER_LOG and the rest of hybrid's
+// environment pass through to packer.
 //
 // Sensitive values (Invocation.Vars) reach packer only as PKR_VAR_<name>
 // environment variables: never on the command line, and they are redacted

@@ -3,6 +3,7 @@ package packer
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,3 +163,32 @@ func (inv *Invocation) redactor() func(string) string {
 
 // Redacted replaces sensitive values in logs and events.
 const Redacted = "<sensitive>"
+
+// logCommand logs, at debug level, the packer command inv runs for cmd
+// ("build", "validate"): the binary, its arguments and directory, and the
+// names of the variables it gets in its environment, never their values.
+func (inv *Invocation) logCommand(cmd string) {
+	var vars []string
+	for name := range inv.Vars {
+		vars = append(vars, "PKR_VAR_"+name)
+	}
+	for _, kv := range inv.Env {
+		name, _, _ := strings.Cut(kv, "=")
+		vars = append(vars, name)
+	}
+	sort.Strings(vars)
+	logRun(inv.bin(), inv.WorkDir, inv.Args(cmd), vars)
+}
+
+// logRun logs, at debug level, a packer command about to run, with the
+// names of the environment variables hybrid sets for it.
+func logRun(bin, dir string, args, env []string) {
+	attrs := []any{"command", bin + " " + strings.Join(args, " ")}
+	if dir != "" {
+		attrs = append(attrs, "dir", dir)
+	}
+	if len(env) > 0 {
+		attrs = append(attrs, "env", strings.Join(env, " "))
+	}
+	slog.Debug("running packer", attrs...)
+}

@@ -6,14 +6,17 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
 	"github.com/hybridcore/hybrid/graph"
 	"github.com/hybridcore/hybrid/internal/fsutil"
+	"github.com/hybridcore/hybrid/internal/suggest"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/state"
 	"github.com/hybridcore/hybrid/templates"
@@ -77,8 +80,10 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	if opts.Secrets == nil {
 		opts.Secrets = NewSecrets([]byte("hybrid-lineage-key\x00"+st.Lineage), nil)
 	}
+	start := time.Now()
 	var diags hcl.Diagnostics
 	diags = append(diags, opts.Lock.Check(ws.LockRequirements())...)
+	logPhase("check the lockfile", start)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -88,7 +93,8 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unknown environment",
-				Detail:   fmt.Sprintf("-env=%s names no environment of hybrid.hcl (declared: %s).", e, strings.Join(cfg.EnvironmentNames(), ", ")),
+				Detail: fmt.Sprintf("-env=%s names no environment of hybrid.hcl (declared: %s).%s", e, strings.Join(cfg.EnvironmentNames(), ", "),
+					didYouMean("-env=", e, cfg.EnvironmentNames())),
 			})
 		}
 	}
@@ -96,7 +102,9 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, diags
 	}
 
+	t := time.Now()
 	g, nodes := ws.desiredGraph(opts.Envs)
+	logPhase("build the graph", t, "nodes", len(nodes))
 	if err := g.Validate(); err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
@@ -132,7 +140,10 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
 	pl := &planner{ws: ws, opts: opts, st: st, nodes: nodes, g: g, targeted: targeted}
+	t = time.Now()
 	pl.prefetchTrees(order, keep)
+	logPhase("read source trees", t)
+	t = time.Now()
 	// Renders and builds first, in dependency order; then sources, whose
 	// checkouts only need to move when a build that reads them will run.
 	var srcNodes []*node
@@ -156,14 +167,19 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		diags = append(diags, d...)
 		pl.add(p, n, c)
 	}
+	logPhase("fingerprint renders and builds", t)
+	t = time.Now()
 	for _, n := range srcNodes {
 		c, d := pl.source(ctx, n)
 		diags = append(diags, d...)
 		pl.add(p, n, c)
 	}
+	logPhase("check sources", t, "sources", len(srcNodes))
 	for _, addr := range gone {
 		if keep[addr] {
-			p.Changes = append(p.Changes, forget(st, addr))
+			c := forget(st, addr)
+			logNode(c, pl.recordedInputs(addr))
+			p.Changes = append(p.Changes, c)
 		}
 	}
 	if diags.HasErrors() {
@@ -185,6 +201,7 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle", Detail: err.Error()})
 	}
 	p.Estimate = est
+	logPhase("plan", start, "changes", p.Summary.Total(), "nodes", len(p.Changes))
 	return p, diags
 }
 
@@ -277,10 +294,21 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 			}
 		}
 		if !matched {
+			hint := ""
+			if !strings.ContainsAny(t, "*?[") {
+				addrs := append(sortedKeys(nodes), gone...)
+				hint = didYouMean("-target=", t, addrs)
+				if _, ok := nodes[TypeSource+"."+t]; ok && hint == "" {
+					hint = fmt.Sprintf(" Did you mean -target=source.%s?", t)
+				} else if hint == "" && !strings.Contains(t, ".") && slices.ContainsFunc(addrs, func(a string) bool { return strings.HasSuffix(a, "."+t) }) {
+					// An image name: its builds in every environment.
+					hint = fmt.Sprintf(" Did you mean -target='build.*.%s'?", t)
+				}
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No node matches the target",
-				Detail:   fmt.Sprintf("-target=%s matches no source, render or build. Addresses look like source.NAME, render.ENV.IMAGE and build.ENV.IMAGE; run \"hybrid graph\" to list them.", t),
+				Detail:   fmt.Sprintf("-target=%s matches no source, render or build.%s Addresses look like source.NAME, render.ENV.IMAGE and build.ENV.IMAGE; run \"hybrid graph\" to list them.", t, hint),
 			})
 		}
 	}
@@ -288,6 +316,15 @@ func selectTargets(g *graph.Graph, nodes map[string]*node, gone, targets []strin
 		keep[v.Name()] = true
 	}
 	return keep, targeted, diags
+}
+
+// didYouMean is " Did you mean OPTIONNAME?" for the name among names nearest
+// to given, or "" when none is near.
+func didYouMean(option, given string, names []string) string {
+	if near := suggest.Closest(given, names); near != "" {
+		return fmt.Sprintf(" Did you mean %s%s?", option, near)
+	}
+	return ""
 }
 
 func inEnvs(addr string, envs []string) bool {
@@ -328,6 +365,7 @@ func (pl *planner) add(p *Plan, n *node, c *Change) {
 	sort.Strings(c.DependsOn)
 	n.change = c
 	p.Changes = append(p.Changes, c)
+	logNode(c, pl.recordedInputs(c.Address))
 }
 
 // checkoutNeeded reports whether a source's checkout must be at its locked
@@ -646,20 +684,30 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	c.After = Fingerprint(c.Inputs)
 
 	rec := pl.st.Builds[n.addr]
-	if rec == nil {
+	if rec == nil || rec.Status == state.StatusSkipped && rec.Started.IsZero() {
 		c.Action = Create
-		c.Reasons = []Reason{{Kind: ReasonNew, Input: n.addr, Message: "never built"}}
+		msg := "never built"
+		if rec != nil {
+			msg += "; the last apply skipped it because " + failedList(rec.RootCauses)
+		}
+		c.Reasons = []Reason{{Kind: ReasonNew, Input: n.addr, Message: msg}}
 		return c, nil
 	}
 	c.Before = rec.Fingerprint
 	if secs, ok := recordedSeconds(rec); ok {
 		c.LastDurationSeconds = &secs
 	}
-	if rec.Status != state.StatusSucceeded {
+	switch rec.Status {
+	case state.StatusSucceeded:
+	case state.StatusSkipped:
+		c.Action = Update
+		c.Reasons = append(c.Reasons, Reason{Kind: ReasonSkipped, Input: n.addr, Message: "the last apply skipped it because " + failedList(rec.RootCauses)})
+	default:
+		// packer's first error, whole: the reason a reviewer reads.
 		c.Action = Update
 		msg := "the last build failed"
 		if rec.Error != "" {
-			msg += ": " + firstLine(rec.Error)
+			msg += ": " + strings.TrimSpace(rec.Error)
 		}
 		c.Reasons = append(c.Reasons, Reason{Kind: ReasonFailed, Input: n.addr, Message: msg})
 	}
@@ -943,9 +991,16 @@ func orNone(s string) string {
 	return s
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
+// failedList says which builds failed: "build.dev.a failed", "build.dev.a
+// and build.dev.b failed".
+func failedList(addrs []string) string {
+	switch len(addrs) {
+	case 0:
+		return "a build it depends on failed"
+	case 1:
+		return addrs[0] + " failed"
+	}
+	return strings.Join(addrs[:len(addrs)-1], ", ") + " and " + addrs[len(addrs)-1] + " failed"
 }
 
 func listSome(list []string, n int) string {

@@ -78,6 +78,7 @@ const (
 const (
 	ReasonNew             = "new"              // never done
 	ReasonFailed          = "previous_failed"  // the last build failed
+	ReasonSkipped         = "previous_skipped" // the last apply skipped the build: a build it depends on failed
 	ReasonFile            = "file_changed"     // a file in a tree input changed, appeared or went
 	ReasonInput           = "input_changed"    // any other input digest changed
 	ReasonVariable        = "variable_changed" // a rendered variable's value changed

@@ -13,11 +13,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/suggest"
 	"github.com/hybridcore/hybrid/internal/wsroot"
 	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/provisioners"
@@ -117,6 +119,12 @@ func (b *Build) CommandFiles(root string) []string {
 // and that each provisioning stack has its assets. The Workspace is
 // returned as far as it could be built, even with errors. Close it when
 // done.
+//
+// Every mistake is reported in one pass, each once: the templates are read
+// and checked even when hybrid.hcl has errors, leaving out only what those
+// errors make meaningless (the merged values of an image whose
+// configuration is not complete, see config.Config.Complete), and a
+// problem found in several environments is one diagnostic naming them.
 func LoadWorkspace(dir string, in config.Inputs) (*Workspace, hcl.Diagnostics) {
 	return LoadWorkspaceWith(dir, in, LoadOptions{})
 }
@@ -166,15 +174,18 @@ func (ws *Workspace) SaveCaches() error {
 
 // LoadWorkspaceWith is LoadWorkspace with options.
 func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspace, hcl.Diagnostics) {
+	start := time.Now()
 	p := hclparse.NewParser()
 	cfg, diags := config.Load(p, dir, in)
+	logPhase("read hybrid.hcl", start)
 	ws := &Workspace{Config: cfg, Parser: p, Templates: map[string]*templates.Template{}}
-	if cfg == nil || diags.HasErrors() {
+	if cfg == nil {
 		return ws, diags
 	}
-	if opts.OnConfig != nil {
+	if opts.OnConfig != nil && !diags.HasErrors() {
 		opts.OnConfig(cfg)
 	}
+	t := time.Now()
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
 	ws.Files.Prefetch()
@@ -184,12 +195,19 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		ws.loadCaches()
 	}
 	cfg.SetFiles(ws.Files)
+	logPhase("open the lockfile, sources and caches", t, "sources", len(cfg.Sources))
+	t = time.Now()
 	diags = append(diags, ws.loadTemplates(opts)...)
+	logPhase("read templates", t, "templates", len(ws.Templates))
+	t = time.Now()
 	// Undeclared values are reported once per layer that sets them, not once
 	// per build: a shared var group would otherwise repeat for every image.
 	type unused struct {
 		vars, images []string
 		rng          hcl.Range
+		// near holds, for a variable that is likely a misspelling, the
+		// template variable it was meant to set.
+		near map[string]string
 	}
 	undeclared := map[string]*unused{}
 
@@ -198,23 +216,26 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	// stay deterministic.
 	type job struct {
 		b     *Build
-		diags hcl.Diagnostics
+		found []envDiag
 	}
 	var jobs []*job
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
 		tmpl := ws.Templates[img.Template]
-		if tmpl == nil || (opts.SkipUnsynced && !ws.varFilesReadable(img)) {
+		if tmpl == nil || img.Builder == "" || (opts.SkipUnsynced && !ws.varFilesReadable(img)) {
 			continue
 		}
 		only := img.Only()
 		if ref, ok := tmpl.FindBuild(only); ok {
 			only = ref.PackerName()
 		} else if !tmpl.HasDynamicBuilds() {
-			diags = append(diags, missingBuild(img, tmpl, "", nil))
+			diags = append(diags, missingBuild(img, tmpl))
 			continue
 		}
 		for _, env := range cfg.ImageEnvironments(img) {
+			if !cfg.Complete(img, env) {
+				continue // its errors are reported; its values mean nothing
+			}
 			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: only}})
 		}
 	}
@@ -231,32 +252,40 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		types := tmpl.ProvisionerTypes(b.Only)
 		b.Stack = provisioners.Choose(cfg, ws.Files, img, env, types)
 		r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, b.Stack, declared)}, sensitive, declared)
-		j.diags = append(j.diags, d...)
-		j.diags = append(j.diags, provisioners.Check(cfg, ws.Files, img, env, b.Stack, img.Template, declared, types)...)
-		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
+		for _, diag := range d {
+			j.found = append(j.found, perEnv(diag, env))
+		}
+		for _, diag := range provisioners.Check(cfg, ws.Files, img, env, b.Stack, img.Template, declared, types) {
+			j.found = append(j.found, perEnv(diag, env))
+		}
+		j.found = append(j.found, checkTemplateVariables(img, env, tmpl, r)...)
 		b.Render = r
 		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
 			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),
 			WorkingDir: img.WorkingDir, Values: r.Values, PackerVersion: packerVersion,
 		})
 		if !b.Eval.Found {
-			j.diags = append(j.diags, missingBuild(img, tmpl, env, b.Eval))
+			j.found = append(j.found, missingBuildIn(img, tmpl, env, b.Eval))
 		} else {
 			b.Only = b.Eval.Build.PackerName()
 		}
 		b.Sources = ws.buildSources(b)
 	})
 	strictUses := map[string][]templates.SourceRef{}
+	var found []envDiag
 	for _, j := range jobs {
-		diags = append(diags, j.diags...)
+		found = append(found, j.found...)
 		r := j.b.Render
 		for _, v := range r.Undeclared {
 			u := undeclared[r.Origins[v]]
 			if u == nil {
-				u = &unused{rng: originRange(r, v)}
+				u = &unused{rng: originRange(r, v), near: map[string]string{}}
 				undeclared[r.Origins[v]] = u
 			}
 			u.vars = appendUnique(u.vars, v)
+			if near := suggest.Closest(v, sortedKeys(j.b.Template.Variables)); near != "" && u.near[v] == "" {
+				u.near[v] = near
+			}
 			u.images = appendUnique(u.images, j.b.Image.Name)
 		}
 		if j.b.Eval.Found && j.b.Image.Naming == config.NamingStrict {
@@ -264,22 +293,32 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		}
 		ws.Builds = append(ws.Builds, j.b)
 	}
+	diags = append(diags, mergeEnvDiags(found)...)
 	for _, dir := range sortedKeys(strictUses) {
 		diags = append(diags, templates.CheckNamingOf(ws.Templates[dir], strictUses[dir], cfg.Settings.OSFamilies)...)
 	}
 	for _, origin := range sortedKeys(undeclared) {
 		u := undeclared[origin]
 		sort.Strings(u.vars)
+		shown := make([]string, len(u.vars))
+		for i, v := range u.vars {
+			shown[i] = v
+			if near := u.near[v]; near != "" {
+				shown[i] += fmt.Sprintf(" (did you mean %s?)", near)
+			}
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  "Value for undeclared variable",
 			Detail: fmt.Sprintf("%s sets %s, which the template of image %s does not declare; such values are left out of the rendered var files.",
-				origin, strings.Join(u.vars, ", "), strings.Join(u.images, ", ")),
+				origin, strings.Join(shown, ", "), strings.Join(u.images, ", ")),
 			Subject: u.rng.Ptr(),
 		})
 	}
 	sort.Slice(ws.Builds, func(i, j int) bool { return ws.Builds[i].Address() < ws.Builds[j].Address() })
-	return ws, diags
+	logPhase("render and check every build", t, "builds", len(ws.Builds))
+	logPhase("load the workspace", start)
+	return ws, dedupeDiags(diags)
 }
 
 // openFiles reads the lockfile and opens the workspace view: every source
@@ -511,6 +550,9 @@ func (ws *Workspace) loadTemplates(opts LoadOptions) hcl.Diagnostics {
 	var loads []*load
 	for _, name := range cfg.ImageNames() {
 		img := cfg.Images[name]
+		if img.Template == "" {
+			continue // the template attribute had an error, reported
+		}
 		if _, seen := ws.Templates[img.Template]; seen {
 			continue
 		}
@@ -580,7 +622,7 @@ func (ws *Workspace) missingTemplateDir(img *config.Image, err error) *hcl.Diagn
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Template directory not found",
-		Detail:   fmt.Sprintf("Image %q points at %s, which is not a directory.", img.Name, img.Template),
+		Detail:   fmt.Sprintf("Image %q points at %s, which is not a directory.%s", img.Name, img.Template, ws.nearDir(img.Template)),
 		Subject:  img.TemplateRange.Ptr(),
 	}
 	s := cfg.SourceOf(img.Template)
@@ -606,33 +648,75 @@ func (ws *Workspace) missingTemplateDir(img *config.Image, err error) *hcl.Diagn
 	return d
 }
 
-// missingBuild reports an image whose build no build block starts: in
-// every environment (env empty, from the template as written), or in one
-// environment once the template is evaluated with its values.
-func missingBuild(img *config.Image, tmpl *templates.Template, env string, ev *templates.Evaluation) *hcl.Diagnostic {
-	var have []string
-	if ev != nil {
-		have = ev.Builds
-	} else {
-		for _, ref := range tmpl.BuildSources() {
-			have = append(have, ref.PackerName())
+// nearDir is " Did you mean DIR?" for the directory next to dir whose name
+// is nearest to its own, or "" when none is near (or dir's parent cannot be
+// read).
+func (ws *Workspace) nearDir(dir string) string {
+	parent, base := path.Split(dir)
+	parent = strings.TrimSuffix(parent, "/")
+	if parent == "" {
+		parent = "."
+	}
+	entries, err := ws.Files.ReadDir(parent)
+	if err != nil {
+		return ""
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
 		}
 	}
+	sort.Strings(dirs)
+	near := suggest.Closest(base, dirs)
+	if near == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", path.Join(parent, near))
+}
+
+// missingBuild reports an image whose build no build block of its template
+// starts, as the template is written.
+func missingBuild(img *config.Image, tmpl *templates.Template) *hcl.Diagnostic {
+	var have []string
+	for _, ref := range tmpl.BuildSources() {
+		have = append(have, ref.PackerName())
+	}
+	return buildNotFound(img, tmpl, "", have, "")
+}
+
+// missingBuildIn reports an image whose build no build block starts once
+// the template is evaluated with the image's values in env.
+func missingBuildIn(img *config.Image, tmpl *templates.Template, env string, ev *templates.Evaluation) envDiag {
+	unresolved := ""
+	if len(ev.Unresolved) > 0 {
+		unresolved = fmt.Sprintf("; the sources of a build block are not known before the build (%s), so hybrid cannot tell which it starts", ev.Unresolved[0])
+	}
+	return envDiag{
+		key: "build not found\x00" + img.Name + "\x00" + strings.Join(ev.Builds, "\x00") + "\x00" + unresolved,
+		env: env,
+		diag: func(envs, _ []string) *hcl.Diagnostic {
+			return buildNotFound(img, tmpl, " with the values of "+envMention(envs), ev.Builds, unresolved)
+		},
+	}
+}
+
+// buildNotFound is the diagnostic of missingBuild and missingBuildIn: where
+// says in which environments, have lists the builds the template starts.
+func buildNotFound(img *config.Image, tmpl *templates.Template, where string, have []string, unresolved string) *hcl.Diagnostic {
 	list := "it has no build block using a source"
 	if len(have) > 0 {
 		list = "its builds are: " + strings.Join(have, ", ")
 	}
-	where := ""
-	if env != "" {
-		where = fmt.Sprintf(" with the values of environment %q", env)
-		if len(ev.Unresolved) > 0 {
-			list += fmt.Sprintf("; the sources of a build block are not known before the build (%s), so hybrid cannot tell which it starts", ev.Unresolved[0])
-		}
+	list += unresolved
+	hint := ""
+	if near := suggest.Closest(img.Only(), have); near != "" {
+		hint = fmt.Sprintf(" Did you mean build = %q?", near)
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Build not found in template",
-		Detail:   fmt.Sprintf("Image %q builds %q, but%s no build block in %s uses that source; %s.", img.Name, img.Only(), where, img.Template, list),
+		Detail:   fmt.Sprintf("Image %q builds %q, but%s no build block in %s uses that source; %s.%s", img.Name, img.Only(), where, img.Template, list, hint),
 		Subject:  img.BuildRange.Ptr(),
 	}
 }
@@ -640,8 +724,8 @@ func missingBuild(img *config.Image, tmpl *templates.Template, env string, ev *t
 // checkTemplateVariables checks a render against the template's declared
 // variables: every variable without default has a value, and every value
 // fits its variable's type.
-func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, r *config.Render) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, r *config.Render) []envDiag {
+	var found []envDiag
 	autoSet := autoVarNames(tmpl)
 	for _, name := range sortedKeys(tmpl.Variables) {
 		v := tmpl.Variables[name]
@@ -650,25 +734,43 @@ func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Templ
 			if v.HasDefault || autoSet[name] || name == UpstreamVariable {
 				continue
 			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "No value for required template variable",
-				Detail: fmt.Sprintf("Template variable %q (declared without default at %s) has no value for image %q in environment %q. Layers searched: %s. Set it in one of them, e.g. values = { %s = ... } in the image or environment block.",
-					name, relRange(img, v.DeclRange), img.Name, env, layerList(r), name),
-				Subject: img.NameRange.Ptr(),
+			found = append(found, envDiag{
+				key:    "no value\x00" + img.Name + "\x00" + name,
+				env:    env,
+				layers: layerNames(r),
+				diag: func(envs, layers []string) *hcl.Diagnostic {
+					searched := "none (the image has no var_files, var_groups or values)"
+					if len(layers) > 0 {
+						searched = strings.Join(layers, ", ")
+					}
+					return &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "No value for required template variable",
+						Detail: fmt.Sprintf("Template variable %q (declared without default at %s) has no value for image %q in %s. Layers searched: %s. Set it in one of them, e.g. values = { %s = ... } in the image or environment block.",
+							name, relRange(img, v.DeclRange), img.Name, envMention(envs), searched, name),
+						Subject: img.NameRange.Ptr(),
+					}
+				},
 			})
 			continue
 		}
 		if err := templates.CheckValue(v, val); err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid value for template variable",
-				Detail:   fmt.Sprintf("For image %q in environment %q, %s (the value comes from %s).", img.Name, env, err, r.Origins[name]),
-				Subject:  originRange(r, name).Ptr(),
+			origin, rng := r.Origins[name], originRange(r, name)
+			found = append(found, envDiag{
+				key: "invalid value\x00" + img.Name + "\x00" + name + "\x00" + origin + "\x00" + rng.String() + "\x00" + err.Error(),
+				env: env,
+				diag: func(envs, _ []string) *hcl.Diagnostic {
+					return &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "Invalid value for template variable",
+						Detail:   fmt.Sprintf("For image %q in %s, %s (the value comes from %s).", img.Name, envMention(envs), err, origin),
+						Subject:  rng.Ptr(),
+					}
+				},
 			})
 		}
 	}
-	return diags
+	return found
 }
 
 // UpstreamVariable is the template variable through which a derived image
@@ -685,15 +787,13 @@ func autoVarNames(tmpl *templates.Template) map[string]bool {
 	return out
 }
 
-func layerList(r *config.Render) string {
-	if len(r.Layers) == 0 {
-		return "none (the image has no var_files, var_groups or values)"
-	}
+// layerNames lists the names of a render's layers, in order.
+func layerNames(r *config.Render) []string {
 	names := make([]string, len(r.Layers))
 	for i, l := range r.Layers {
 		names[i] = l.Name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // originRange is where the value of a variable in a render was written.

@@ -211,6 +211,7 @@ func (e *procError) Unwrap() error { return e.err }
 // start starts git cat-file in mode.
 func (t *Tree) start(mode string) (*catFile, error) {
 	argv := append(append([]string{}, globalArgs...), "cat-file", mode)
+	logCommand(t.git.bin(), t.gitDir, argv)
 	cmd := exec.CommandContext(t.ctx, t.git.bin(), argv...)
 	cmd.Dir = t.gitDir
 	cmd.Env = t.env

@@ -69,12 +69,12 @@ type OriginError struct {
 
 // Error names both URLs and says how to proceed.
 func (e *OriginError) Error() string {
-	got := fmt.Sprintf("is a checkout of %s", e.Got)
+	got := fmt.Sprintf("is a checkout of %s", maskCredentials(e.Got))
 	if e.Got == "" {
 		got = "has no origin remote"
 	}
 	return fmt.Sprintf("%s %s, but the source's url is %s; fix the url, or delete %s so hybrid clones it again",
-		e.Dir, got, e.Want, e.Dir)
+		e.Dir, got, maskCredentials(e.Want), e.Dir)
 }
 
 // TamperError is a locked commit that the source's ref does not lead to: not
@@ -96,11 +96,11 @@ func (e *TamperError) Error() string {
 	var what string
 	switch e.Kind {
 	case KindTag:
-		what = fmt.Sprintf("tag %s at %s points to %s, not to the locked commit %s", e.Ref, e.URL, e.RefCommit, e.Commit)
+		what = fmt.Sprintf("tag %s at %s points to %s, not to the locked commit %s", e.Ref, maskCredentials(e.URL), e.RefCommit, e.Commit)
 	case KindCommit:
 		what = fmt.Sprintf("the ref of source %s is the commit %s, but the lockfile pins %s", e.Name, e.Ref, e.Commit)
 	default:
-		what = fmt.Sprintf("locked commit %s is not in the history of %s %s at %s (now at %s)", e.Commit, e.Kind, e.Ref, e.URL, e.RefCommit)
+		what = fmt.Sprintf("locked commit %s is not in the history of %s %s at %s (now at %s)", e.Commit, e.Kind, e.Ref, maskCredentials(e.URL), e.RefCommit)
 	}
 	return fmt.Sprintf("%s; the lockfile may have been edited by hand, or the ref rewritten upstream; run hybrid lock -upgrade %s to pin the ref again", what, e.Name)
 }

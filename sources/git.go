@@ -221,6 +221,8 @@ func (g *Git) run(ctx context.Context, dir string, env []string, args ...string)
 // that the next hybrid can end it if this one is killed.
 func (g *Git) runInput(ctx context.Context, dir string, env []string, stdin io.Reader, args ...string) ([]byte, error) {
 	argv := append(append([]string{}, globalArgs...), args...)
+	logCommand(g.bin(), dir, argv)
+	start := time.Now()
 	cmd := exec.CommandContext(ctx, g.bin(), argv...)
 	cmd.Dir = dir
 	cmd.Env = env
@@ -252,6 +254,7 @@ func (g *Git) runInput(ctx context.Context, dir string, env []string, stdin io.R
 	if sup != nil {
 		sup.ended()
 	}
+	logDone(args, start, err)
 	if err == nil {
 		return stdout.Bytes(), nil
 	}

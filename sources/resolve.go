@@ -70,7 +70,7 @@ func (g *Git) lsRemote(ctx context.Context, dir string, env []string, url, ref s
 	}
 	out, err := g.run(ctx, dir, env, args...)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("cannot list the refs of %s: %w; check the URL and that your git credentials or SSH keys give access to it", url, err)
+		return Resolved{}, fmt.Errorf("cannot list the refs of %s: %w; check the URL and that your git credentials or SSH keys give access to it", maskCredentials(url), err)
 	}
 	refs := parseLsRemote(out)
 	var found []Resolved
@@ -96,9 +96,9 @@ func (g *Git) lsRemote(ctx context.Context, dir string, env []string, url, ref s
 		if len(ref) >= 4 && len(ref) < 40 && isHex(ref) {
 			hint = fmt.Sprintf("%q looks like an abbreviated commit: give the full 40-character commit", ref)
 		}
-		return Resolved{}, fmt.Errorf("%w: ref %s not found in %s; %s", ErrRefNotFound, ref, url, hint)
+		return Resolved{}, fmt.Errorf("%w: ref %s not found in %s; %s", ErrRefNotFound, ref, maskCredentials(url), hint)
 	default:
-		return Resolved{}, fmt.Errorf("ref %s is both a branch and a tag in %s; write refs/heads/%s or refs/tags/%s", ref, url, ref, ref)
+		return Resolved{}, fmt.Errorf("ref %s is both a branch and a tag in %s; write refs/heads/%s or refs/tags/%s", ref, maskCredentials(url), ref, ref)
 	}
 }
 

@@ -220,7 +220,7 @@ func (s *Store) Fetch(ctx context.Context, url, ref, commit string) error {
 	case ok:
 		return nil
 	case scanErr != nil:
-		return fmt.Errorf("cannot fetch commit %s of source %s from %s: %w; check the URL and that your git credentials or SSH keys give access to it", short(commit), s.name, url, scanErr)
+		return fmt.Errorf("cannot fetch commit %s of source %s from %s: %w; check the URL and that your git credentials or SSH keys give access to it", short(commit), s.name, maskCredentials(url), scanErr)
 	}
 	why := ""
 	switch {
@@ -229,7 +229,7 @@ func (s *Store) Fetch(ctx context.Context, url, ref, commit string) error {
 	case !IsFullCommit(ref):
 		why = fmt.Sprintf(" (not in the history of %s there)", ref)
 	}
-	return fmt.Errorf("%w: commit %s of source %s is not in %s%s; check the source's ref, or run hybrid lock -upgrade %s to pin it again", ErrRefNotFound, commit, s.name, url, why, s.name)
+	return fmt.Errorf("%w: commit %s of source %s is not in %s%s; check the source's ref, or run hybrid lock -upgrade %s to pin it again", ErrRefNotFound, commit, s.name, maskCredentials(url), why, s.name)
 }
 
 // pinOrErr returns err, or pins commit when err is nil.

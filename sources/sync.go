@@ -324,7 +324,7 @@ func (g *Git) fetchAndVerify(ctx context.Context, dir string, env []string, src 
 	fetch := func(refspecs ...string) error {
 		args := append([]string{"fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--end-of-options", "origin"}, refspecs...)
 		if _, err := g.run(ctx, dir, env, args...); err != nil {
-			return fmt.Errorf("cannot fetch %s from %s: %w; check the URL and that your git credentials or SSH keys give access to it", src.Ref, src.URL, err)
+			return fmt.Errorf("cannot fetch %s from %s: %w; check the URL and that your git credentials or SSH keys give access to it", src.Ref, maskCredentials(src.URL), err)
 		}
 		return nil
 	}
@@ -386,7 +386,7 @@ func (g *Git) fetchAndVerify(ctx context.Context, dir string, env []string, src 
 		if has, err = g.hasCommit(ctx, dir, env, commit); err != nil || has {
 			return err
 		}
-		return fmt.Errorf("%w: commit %s of source %s is not in %s; check the source's ref", ErrRefNotFound, commit, src.Name, src.URL)
+		return fmt.Errorf("%w: commit %s of source %s is not in %s; check the source's ref", ErrRefNotFound, commit, src.Name, maskCredentials(src.URL))
 	}
 }
 

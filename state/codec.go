@@ -261,6 +261,7 @@ type buildJSON struct {
 	LogPath        string            `json:"log_path,omitzero"`
 	ExitCode       int               `json:"exit_code"`
 	Error          string            `json:"error,omitzero"`
+	RootCauses     []string          `json:"root_causes,omitempty"`
 }
 
 func (b *Build) wire() *buildJSON {
@@ -272,7 +273,7 @@ func (b *Build) wire() *buildJSON {
 		Status: b.Status, Artifacts: b.Artifacts, ManifestDigest: b.ManifestDigest,
 		PackerRunUUID: b.PackerRunUUID, Started: b.Started, Finished: b.Finished,
 		DurationMS: b.Duration.Milliseconds(), LogPath: b.LogPath,
-		ExitCode: b.ExitCode, Error: b.Error,
+		ExitCode: b.ExitCode, Error: b.Error, RootCauses: b.RootCauses,
 	}
 }
 
@@ -286,7 +287,7 @@ func (w *buildJSON) build() (*Build, error) {
 		Status: w.Status, Artifacts: w.Artifacts, ManifestDigest: w.ManifestDigest,
 		PackerRunUUID: w.PackerRunUUID, Started: w.Started, Finished: w.Finished,
 		Duration: time.Duration(w.DurationMS) * time.Millisecond, LogPath: w.LogPath,
-		ExitCode: w.ExitCode, Error: w.Error,
+		ExitCode: w.ExitCode, Error: w.Error, RootCauses: w.RootCauses,
 	}, nil
 }
 

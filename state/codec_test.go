@@ -271,3 +271,34 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestSkippedBuildRoundTrip checks that a skipped build keeps the builds
+// at its root through the file, and that a copy's are its own.
+func TestSkippedBuildRoundTrip(t *testing.T) {
+	s := state.New()
+	s.Lineage = testLineage
+	addr := state.BuildAddr("dev", "app")
+	s.Builds[addr] = &state.Build{
+		Env: "dev", Image: "app", Status: state.StatusSkipped, ExitCode: -1,
+		RootCauses: []string{"build.dev.base", "build.dev.tools"},
+	}
+	data, err := state.Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"root_causes": [`)) {
+		t.Errorf("encoded state lacks root_causes:\n%s", data)
+	}
+	back, err := state.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(s.Builds[addr], back.Builds[addr], cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Decode(Encode(s)) (-want +got):\n%s", diff)
+	}
+	c := back.DeepCopy()
+	c.Builds[addr].RootCauses[0] = "x"
+	if back.Builds[addr].RootCauses[0] != "build.dev.base" {
+		t.Errorf("changing the copy's root causes changed the original")
+	}
+}

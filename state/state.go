@@ -20,6 +20,10 @@ const FormatVersion = 2
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusSkipped is a build the last apply did not run because a build
+	// it depends on failed (Build.RootCauses). A build that ran before
+	// keeps what it recorded then, its artifacts included.
+	StatusSkipped = "skipped"
 )
 
 // State is everything hybrid remembers between runs. Sources, renders and
@@ -103,7 +107,7 @@ type Build struct {
 	Fingerprint string `json:"fingerprint"`
 	// Inputs maps an input name to its digest, so plan can say which moved.
 	Inputs map[string]string `json:"inputs"`
-	// Status is StatusSucceeded or StatusFailed.
+	// Status is StatusSucceeded, StatusFailed or StatusSkipped.
 	Status         string        `json:"status"`
 	Artifacts      []Artifact    `json:"artifacts"`
 	ManifestDigest string        `json:"manifest_digest,omitzero"`
@@ -114,7 +118,12 @@ type Build struct {
 	// LogPath is the build's log file, relative to the workspace root.
 	LogPath  string `json:"log_path,omitzero"`
 	ExitCode int    `json:"exit_code"`
-	Error    string `json:"error,omitzero"`
+	// Error is, for a failed build, packer's first error, whole, or why
+	// packer could not start.
+	Error string `json:"error,omitzero"`
+	// RootCauses names, for a skipped build, the failed builds that made
+	// the last apply skip it.
+	RootCauses []string `json:"root_causes,omitempty"`
 }
 
 // Artifact is one artifact of a build, as packer's manifest reports it.
@@ -232,6 +241,7 @@ func (r *Render) deepCopy() *Render {
 func (b *Build) deepCopy() *Build {
 	c := *b
 	c.Inputs = maps.Clone(b.Inputs)
+	c.RootCauses = slices.Clone(b.RootCauses)
 	if b.Artifacts != nil {
 		c.Artifacts = make([]Artifact, len(b.Artifacts))
 		for i, a := range b.Artifacts {

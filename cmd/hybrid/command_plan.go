@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,10 +278,13 @@ func makePlanned(ctx context.Context, operation string, req planRequest) (*plann
 		stateDone = make(chan struct{})
 		go func() {
 			defer close(stateDone)
+			start := time.Now()
 			stateDiags = pd.openState(ctx, cfg, operation, req)
+			slog.Debug("phase", "phase", "lock and read the state", "duration", time.Since(start).Round(time.Microsecond))
 		}()
 	}})
 	pd.ws = ws
+	registerSecrets(logRedactor, ws)
 	if stateDone != nil {
 		<-stateDone
 	}

@@ -297,6 +297,13 @@ func (v *view) renderEntry(w io.Writer, addr string, entry any) {
 			{"started", timeString(e.Started)}, {"finished", timeString(e.Finished)}, {"duration", durationString(e.Duration)},
 			{"exit_code", fmt.Sprint(e.ExitCode)}, {"error", quote(e.Error)}, {"log_path", quote(e.LogPath)},
 			{"manifest_digest", quote(e.ManifestDigest)}, {"packer_run_uuid", quote(e.PackerRunUUID)}}
+		if len(e.RootCauses) > 0 {
+			causes := make([]string, len(e.RootCauses))
+			for i, c := range e.RootCauses {
+				causes[i] = quote(c)
+			}
+			fields = append(fields, field{"root_causes", "[" + strings.Join(causes, ", ") + "]"})
+		}
 		addMap("inputs", quoteMap(e.Inputs))
 		artifacts = e.Artifacts
 	}
@@ -428,7 +435,10 @@ func (v *view) renderState(w io.Writer, st *state.State) {
 				fmt.Fprintf(tw, "      %s\t%s\n", a.BuilderID, strings.Join(a.Files, " "))
 			}
 			if b.Error != "" {
-				fmt.Fprintf(tw, "      error: %s\n", b.Error)
+				fmt.Fprintf(tw, "      error: %s\n", indentLines(b.Error, "        "))
+			}
+			if len(b.RootCauses) > 0 {
+				fmt.Fprintf(tw, "      skipped because %s failed\n", strings.Join(b.RootCauses, ", "))
 			}
 		}
 		tw.Flush()

@@ -41,7 +41,11 @@ Usage: hybrid validate [options]
   With -packer it then runs "packer validate" for every image in every
   environment, with the var file hybrid would render for it (written to a
   temporary directory, not to configs/) and its sensitive values in the
-  environment, exactly as apply would run the build.
+  environment, exactly as apply would run the build. What packer finds is
+  reported at your files: a problem with a variable's value at the var
+  file, var_group, environment or image that set it, a problem in a
+  template at its file and line. A problem found for several builds is
+  reported once, naming them.
 
 Options:
   -packer              Also run packer validate for every build.
@@ -82,6 +86,7 @@ func (c *validateCommand) Run(args []string) int {
 	}
 	ws, diags := plan.LoadWorkspace(".", a.Inputs)
 	defer ws.Close()
+	registerSecrets(logRedactor, ws)
 	if a.Packer && !diags.HasErrors() {
 		ctx, _, stop := signalContext(context.Background(), nil)
 		defer stop()
@@ -121,7 +126,9 @@ func count(diags hcl.Diagnostics, sev hcl.DiagnosticSeverity) int {
 }
 
 // packerValidate runs packer validate for every build, as apply would run
-// packer build, and turns each failure into a diagnostic at the image.
+// packer build, and reports what packer found at the user's files (the
+// layer that set a variable, the template's line), each distinct problem
+// once with the builds it was found for.
 func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 	bin, err := findPacker()
 	if err != nil {
@@ -133,6 +140,7 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 	}
 	defer os.RemoveAll(tmp)
 	var diags hcl.Diagnostics
+	var found plan.BuildFindings
 	missing := map[string]bool{}
 	for i, b := range ws.Builds {
 		// packer reads the checkouts, which plans do not need: say so
@@ -175,18 +183,43 @@ func packerValidate(ctx context.Context, ws *plan.Workspace) hcl.Diagnostics {
 			Vars:     vars,
 			Secrets:  b.SecretStrings(),
 		}
-		if out, err := packer.Validate(ctx, inv); err != nil {
-			detail := strings.TrimSpace(out)
+		out, err := packer.Validate(ctx, inv)
+		if err == nil {
+			continue
+		}
+		bd := ws.PackerDiagnostics(b, varFile, inv.WorkDir, packer.ParseDiagnostics(out))
+		if !bd.HasErrors() {
+			// packer failed without an Error: block (it crashed, or
+			// could not start): its output, whole, at the image.
+			detail := strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(out, varFile, b.Render.Path), ws.Config.Dir+string(filepath.Separator), ""))
 			if detail == "" {
 				detail = err.Error()
 			}
-			diags = append(diags, &hcl.Diagnostic{
+			bd = append(bd, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  fmt.Sprintf("packer validate failed for %s", b.Address()),
+				Summary:  "packer validate failed",
 				Detail:   detail,
 				Subject:  img.NameRange.Ptr(),
 			})
 		}
+		found.Add(b.Address(), bd)
+	}
+	for _, f := range found.List() {
+		d := *f.Diag
+		d.Detail = strings.TrimSpace(d.Detail + "\n\nFound by packer validate for " + andList(f.Builds, 10) + ".")
+		diags = append(diags, &d)
 	}
 	return diags
+}
+
+// andList names items in a sentence, "a", "a and b", "a, b and c", the
+// first n of them and how many more.
+func andList(items []string, n int) string {
+	if len(items) > n {
+		return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
+	}
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

@@ -56,7 +56,7 @@ func realMain(args []string, s streams) int {
 	// only when HYBRID_LOG asks for them, so commands speak to people
 	// through their views. Commands that change the workspace also log to
 	// logs/hybrid.log (setupLogs).
-	if logger, closeLog, err := logs.Setup(logs.Options{Command: commandName(args), Stderr: s.Err, JSON: os.Getenv("HYBRID_LOG_FORMAT") == "json"}); err != nil {
+	if logger, closeLog, err := logs.Setup(logs.Options{Command: commandName(args), Stderr: s.Err, JSON: os.Getenv("HYBRID_LOG_FORMAT") == "json", Redactor: logRedactor}); err != nil {
 		fmt.Fprintf(s.Err, "Error: %v\n", err)
 		return 1
 	} else {

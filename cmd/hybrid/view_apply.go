@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -133,7 +134,13 @@ func (h *applyHuman) summary(res *apply.Result) {
 func resultText(n apply.NodeResult) string {
 	switch {
 	case n.Err != nil:
-		first, _, _ := strings.Cut(strings.TrimSpace(n.Err.Error()), "\n")
+		text := n.Err.Error()
+		var be *apply.BuildError
+		if errors.As(n.Err, &be) {
+			// The log has its own column.
+			text = be.Message
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
 		return first
 	case n.Outcome == apply.Skipped:
 		return "because " + strings.Join(n.RootCauses, ", ") + " failed"

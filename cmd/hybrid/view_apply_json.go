@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -53,6 +54,11 @@ func (j applyJSON) NodeFinished(r apply.NodeResult) {
 	if r.Err != nil {
 		fields["error"] = r.Err.Error()
 		msg += ": " + r.Err.Error()
+		// A failed build's error is packer's first error, whole.
+		var be *apply.BuildError
+		if errors.As(r.Err, &be) {
+			fields["error"] = be.Message
+		}
 	}
 	if len(r.RootCauses) > 0 {
 		fields["root_causes"] = r.RootCauses

@@ -301,7 +301,7 @@ func detailEntry(e *entry) string {
 		case r.Kind == plan.ReasonVariable && c.Type == plan.TypeRender:
 			diff = append(diff, variableDiff(strings.TrimPrefix(r.Input, "var "), r.Before, r.After)...)
 		default:
-			bullets = append(bullets, mdText(truncate(reasonText(r), 1000)))
+			bullets = append(bullets, reasonBullet(reasonText(r)))
 		}
 	}
 	if e.render != nil && e.render != c {
@@ -310,7 +310,7 @@ func detailEntry(e *entry) string {
 				diff = append(diff, variableDiff(strings.TrimPrefix(r.Input, "var "), r.Before, r.After)...)
 				continue
 			}
-			bullets = append(bullets, mdCode(e.render.Address)+": "+mdText(truncate(reasonText(r), 1000)))
+			bullets = append(bullets, mdCode(e.render.Address)+": "+reasonBullet(reasonText(r)))
 		}
 	}
 	for i, line := range bullets {
@@ -332,6 +332,21 @@ func detailEntry(e *entry) string {
 		fmt.Fprintf(&b, "%sdiff\n%s%s\n\n", fence, body, fence)
 	}
 	return b.String()
+}
+
+// reasonBullet is a reason as the text of a list item: its first line,
+// and the lines after it (packer's whole error, for a failed build) as a
+// code block inside the item, each part at most 1,000 characters.
+func reasonBullet(text string) string {
+	first, rest, _ := strings.Cut(text, "\n")
+	s := mdText(truncate(first, 1000))
+	rest = strings.Trim(rest, "\n")
+	if strings.TrimSpace(rest) == "" {
+		return s
+	}
+	rest = truncate(rest, 1000)
+	fence := codeFence(rest)
+	return s + "\n\n  " + fence + "\n" + indentLines("  "+rest, "  ") + "\n  " + fence
 }
 
 // variableDiff shows a variable's change as diff lines: the old value
@@ -389,12 +404,17 @@ func actionLabel(c *plan.Change) string {
 }
 
 // firstReason is a change's first reason for a table cell, without the
-// digests the details give, saying how many more there are.
+// digests the details give, saying how many more there are. Of a reason
+// over several lines (packer's whole error), the cell takes the first.
 func firstReason(c *plan.Change) string {
 	if len(c.Reasons) == 0 {
 		return ""
 	}
-	s := mdText(truncate(c.Reasons[0].Message, cellLimit))
+	msg := c.Reasons[0].Message
+	if first, _, more := strings.Cut(msg, "\n"); more {
+		msg = first + " …"
+	}
+	s := mdText(truncate(msg, cellLimit))
 	if n := len(c.Reasons) - 1; n > 0 {
 		s += fmt.Sprintf(" (+%d more)", n)
 	}

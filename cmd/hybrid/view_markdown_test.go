@@ -415,6 +415,8 @@ func TestDetailEntry(t *testing.T) {
 		}}
 	drift := &plan.Change{Address: "render.dev.linux", Type: plan.TypeRender, Action: plan.Update,
 		Reasons: []plan.Reason{{Kind: plan.ReasonRenderDrift, Message: "configs/dev/linux.pkrvars.hcl is missing"}}}
+	failed := &plan.Change{Address: "build.dev.linux", Type: plan.TypeBuild, Action: plan.Update,
+		Reasons: []plan.Reason{{Kind: plan.ReasonFailed, Message: "the last build failed: Invalid value for variable\n\n  on configs/dev/linux.pkrvars.hcl line 2:\n\nThe disk_size value must be at least 10."}}}
 
 	tests := map[string]struct {
 		n    *entry
@@ -429,6 +431,9 @@ func TestDetailEntry(t *testing.T) {
 			"- dropped = true\n" +
 			"````\n\n"},
 		"render only": {&entry{render: drift}, "**`render.dev.linux`** ~ re-render\n\n- configs/dev/linux.pkrvars.hcl is missing\n\n"},
+		"packer's whole error": {&entry{build: failed}, "**`build.dev.linux`** ~ rebuild\n\n" +
+			"- the last build failed: Invalid value for variable\n\n" +
+			"  ```\n    on configs/dev/linux.pkrvars.hcl line 2:\n\n  The disk_size value must be at least 10.\n  ```\n\n"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

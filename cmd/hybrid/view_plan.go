@@ -57,7 +57,7 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 			if c.Type == plan.TypeRender && r.Kind == plan.ReasonVariable {
 				line = v.variableLine(r)
 			}
-			fmt.Fprintf(w, "      %s\n", line)
+			fmt.Fprintf(w, "      %s\n", indentLines(line, "        "))
 		}
 	}
 	fmt.Fprintln(w)
@@ -65,6 +65,19 @@ func (v *view) renderPlan(w io.Writer, p *plan.Plan) {
 	if e := estimateSentence(p); e != "" {
 		fmt.Fprintf(w, "Estimate: %s.\n", e)
 	}
+}
+
+// indentLines indents every line of text after the first with prefix, and
+// leaves blank lines blank: a reason that quotes packer's error keeps its
+// shape under the change it explains.
+func indentLines(text, prefix string) string {
+	lines := strings.Split(text, "\n")
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" {
+			lines[i] = prefix + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // planNotes prints what a plan leaves alone on purpose: source checkouts

@@ -183,6 +183,32 @@ func trimDot(s string) string {
 	return s
 }
 
+// logRedactor hides, in every record of the default logger (the one
+// HYBRID_LOG sends to stderr), the sensitive values of the workspace the
+// command loaded, once registerSecrets has been called with it.
+var logRedactor = logs.NewRedactor()
+
+// registerSecrets adds every sensitive value of ws to r: sensitive
+// variables, and the sensitive values of every build's render.
+func registerSecrets(r *logs.Redactor, ws *plan.Workspace) {
+	if ws == nil || ws.Config == nil {
+		return
+	}
+	for _, v := range ws.Config.Variables {
+		if v.Sensitive && v.Value.IsWhollyKnown() {
+			r.Add(config.SecretStrings(v.Value)...)
+		}
+	}
+	for _, b := range ws.Builds {
+		if b.Render == nil {
+			continue
+		}
+		for _, v := range b.Render.Sensitive {
+			r.Add(config.SecretStrings(v)...)
+		}
+	}
+}
+
 // setupLogs starts the log of a command that changes the workspace: records
 // go to logs/hybrid.log (rotated), and to stderr when HYBRID_LOG asks for
 // them. Every sensitive value of the workspace is redacted. Read-only
@@ -190,16 +216,8 @@ func trimDot(s string) string {
 // workspace as it was.
 func setupLogs(ws *plan.Workspace, command string, stderr io.Writer) (*slog.Logger, func()) {
 	red := logs.NewRedactor()
-	for _, v := range ws.Config.Variables {
-		if v.Sensitive && v.Value.IsWhollyKnown() {
-			red.Add(config.SecretStrings(v.Value)...)
-		}
-	}
-	for _, b := range ws.Builds {
-		for _, v := range b.Render.Sensitive {
-			red.Add(config.SecretStrings(v)...)
-		}
-	}
+	registerSecrets(red, ws)
+	registerSecrets(logRedactor, ws)
 	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.Logs))
 	jsonLog := os.Getenv("HYBRID_LOG_FORMAT") == "json"
 	logger, closeFn, err := logs.Setup(logs.Options{Command: command, Stderr: stderr, Dir: dir, Redactor: red, JSON: jsonLog})

@@ -1,3 +1,3 @@
 environment "dev" {
-  values = { mem = var.memory } # ERROR: Unsupported attribute
+  values = { mem = var.memory } # ERROR: Reference to undeclared input variable
 }
