@@ -453,7 +453,7 @@ func (ws *Workspace) checkDirs() hcl.Diagnostics {
 	// either: a write would follow one out of the workspace.
 	state := path.Join(d.State, "packer-hybrid.json")
 	for _, f := range []string{
-		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info",
+		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info", state + ".summary",
 		path.Join(d.State, StatCacheFilename), path.Join(d.State, PlanCacheFilename), path.Join(d.State, DigestKeyFilename),
 		path.Join(d.Logs, "hybrid.log"),
 	} {
