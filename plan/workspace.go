@@ -177,12 +177,14 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	}
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
-	ws.Files.Prefetch()
 	dirDiags := ws.checkDirs()
 	diags = append(diags, dirDiags...)
 	if opts.Caches && !dirDiags.HasErrors() {
 		ws.loadCaches()
 	}
+	// The sources open with the plan cache loaded, which holds their
+	// listings.
+	ws.Files.Prefetch()
 	cfg.SetFiles(ws.Files)
 	diags = append(diags, ws.loadTemplates(opts)...)
 	// Undeclared values are reported once per layer that sets them, not once
@@ -317,9 +319,17 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 		if gitErr != nil {
 			return nil, gitErr
 		}
-		// The store usually has the commit: open it there at once, and
+		// The store usually has the commit: open it there, from the
+		// listing a plan saved (without running git) or at once, and
 		// ask where else to look only when it does not.
-		t, err := g.OpenTree(ctx, g.Store(root, name).Dir(), commit)
+		store := g.Store(root, name).Dir()
+		if l := ws.planCache.listing(commit); l != nil {
+			if t, err := g.OpenListed(ctx, store, l); err == nil {
+				return t, nil
+			}
+		}
+		t, err := g.OpenTree(ctx, store, commit)
+		fromStore := err == nil
 		if err != nil {
 			gitDir, oerr := g.ObjectsFor(ctx, root, name, commit)
 			if oerr != nil {
@@ -331,8 +341,10 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 		}
 		// A plan walks many directories of each source: read the whole
 		// listing at once (if that fails, directories are read one by
-		// one).
-		_ = t.LoadAll()
+		// one), and keep it for the next plan when the store has it.
+		if err := t.LoadAll(); err == nil && fromStore {
+			ws.planCache.putListing(t.Listing())
+		}
 		return t, nil
 	}
 	ws.Files = NewFiles(context.Background(), cfg.Dir, dirs, commits, open)
@@ -346,6 +358,7 @@ func (ws *Workspace) loadCaches() {
 	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State))
 	ws.statCache = LoadStatCache(filepath.Join(dir, StatCacheFilename))
 	ws.planCache = LoadPlanCache(filepath.Join(dir, PlanCacheFilename))
+	ws.Files.blobs = ws.planCache
 	ws.Hasher = NewHasherFor(ws.Files, ws.statCache)
 }
 
