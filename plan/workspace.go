@@ -220,6 +220,14 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: only}})
 		}
 	}
+	// What every build of a template checks its values against, once per
+	// template.
+	vars := map[*templates.Template]*templateVars{}
+	for _, t := range ws.Templates {
+		if t != nil {
+			vars[t] = &templateVars{names: sortedKeys(t.Variables), auto: autoVarNames(t)}
+		}
+	}
 	packerVersion := ""
 	if ws.Lock != nil && ws.Lock.Packer != nil {
 		packerVersion = ws.Lock.Packer.Version
@@ -235,7 +243,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		r, d := cfg.Render(img, env, []config.Layer{provisioners.Toggles(cfg, b.Stack, declared)}, sensitive, declared)
 		j.diags = append(j.diags, d...)
 		j.diags = append(j.diags, provisioners.Check(cfg, ws.Files, img, env, b.Stack, img.Template, declared, types)...)
-		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, r)...)
+		j.diags = append(j.diags, checkTemplateVariables(img, env, tmpl, vars[tmpl], r)...)
 		b.Render = r
 		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
 			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),
@@ -653,10 +661,13 @@ func missingBuild(img *config.Image, tmpl *templates.Template, env string, ev *t
 // checkTemplateVariables checks a render against the template's declared
 // variables: every variable without default has a value, and every value
 // fits its variable's type.
-func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, r *config.Render) hcl.Diagnostics {
+func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, tv *templateVars, r *config.Render) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	autoSet := autoVarNames(tmpl)
-	for _, name := range sortedKeys(tmpl.Variables) {
+	if tv == nil {
+		tv = &templateVars{names: sortedKeys(tmpl.Variables), auto: autoVarNames(tmpl)}
+	}
+	autoSet := tv.auto
+	for _, name := range tv.names {
 		v := tmpl.Variables[name]
 		val, ok := r.Values[name]
 		if !ok {
@@ -682,6 +693,14 @@ func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Templ
 		}
 	}
 	return diags
+}
+
+// templateVars is what checkTemplateVariables needs of a template for
+// every build: its variable names, sorted, and those its auto var files
+// set.
+type templateVars struct {
+	names []string
+	auto  map[string]bool
 }
 
 // UpstreamVariable is the template variable through which a derived image
