@@ -27,9 +27,12 @@ const planCacheFormat = "hybrid-plancache 4"
 // PlanCache remembers what a plan learnt from templates that did not
 // change: each template's Snapshot, keyed by the digests of its packer
 // files, and each build's Evaluation, keyed by its template, the values it
-// depends on, and checked against what it observed. Like the stat cache it
-// can only make a plan faster, never different: an entry is used only when
-// everything it was computed from is unchanged.
+// depends on, and checked against what it observed. It also keeps what git
+// said of each locked source commit (its Listing, keyed by the commit's
+// name) and the content of small files read from sources (keyed by their
+// git object name and checked against it), so a warm plan runs no git.
+// Like the stat cache it can only make a plan faster, never different: an
+// entry is used only when everything it was computed from is unchanged.
 type PlanCache struct {
 	mu        sync.Mutex
 	Format    string                       `json:"format"`
