@@ -20,7 +20,8 @@ type attrCache struct {
 	m sync.Map // key -> []byte
 	// byID holds attributes by the map of values they come from, for
 	// the maps that live as long as the Config (see attrID).
-	byID sync.Map // attrID -> []byte
+	mu   sync.RWMutex
+	byID map[attrID][]byte
 }
 
 // attrID names an attribute by where its value is kept: the values map of
@@ -53,7 +54,7 @@ func (c *attrCache) formatAttributes(names []string, values []cty.Value, ids []a
 		} else {
 			formatted[i] = bytes.TrimSuffix(c.formatOne(name, values[i]), []byte{'\n'})
 			if id.values != nil {
-				c.byID.Store(id, formatted[i])
+				c.keep(id, formatted[i])
 			}
 		}
 		total += len(formatted[i]) + 1
@@ -96,11 +97,20 @@ func (c *attrCache) cached(id attrID) ([]byte, bool) {
 	if id.values == nil {
 		return nil, false
 	}
-	b, ok := c.byID.Load(id)
-	if !ok {
-		return nil, false
+	c.mu.RLock()
+	b, ok := c.byID[id]
+	c.mu.RUnlock()
+	return b, ok
+}
+
+// keep remembers the attribute id names, formatted.
+func (c *attrCache) keep(id attrID, b []byte) {
+	c.mu.Lock()
+	if c.byID == nil {
+		c.byID = map[attrID][]byte{}
 	}
-	return b.([]byte), true
+	c.byID[id] = b
+	c.mu.Unlock()
 }
 
 // formatOne formats one attribute alone with hclwrite, through the cache.

@@ -171,7 +171,11 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 	if len(layers) > 0 {
 		buf.WriteString("#\n# Layers, each overriding the ones before it:\n")
 		for i, l := range layers {
-			fmt.Fprintf(&buf, "#   %d. %s\n", i+1, l.Name)
+			buf.WriteString("#   ")
+			buf.WriteString(strconv.Itoa(i + 1))
+			buf.WriteString(". ")
+			buf.WriteString(l.Name)
+			buf.WriteByte('\n')
 		}
 	}
 	if len(secretNames) > 0 {

@@ -53,6 +53,9 @@ type Workspace struct {
 	Templates map[string]*templates.Template
 	// Builds holds one entry per image per environment, sorted by address.
 	Builds []*Build
+	// sourceOf memoises Config.SourceOf by path (the source's name, ""
+	// for none) while builds load.
+	sourceOf sync.Map
 }
 
 // Close ends the git processes the workspace's Files started.
@@ -768,8 +771,18 @@ func (ws *Workspace) buildSources(b *Build) []string {
 	}
 	var out []string
 	for _, p := range paths {
-		if s := cfg.SourceOf(p); s != nil {
-			out = appendUnique(out, s.Name)
+		// Builds share most paths: each is looked up once per plan.
+		name, ok := ws.sourceOf.Load(p)
+		if !ok {
+			n := ""
+			if s := cfg.SourceOf(p); s != nil {
+				n = s.Name
+			}
+			ws.sourceOf.Store(p, n)
+			name = n
+		}
+		if n := name.(string); n != "" {
+			out = appendUnique(out, n)
 		}
 	}
 	sort.Strings(out)
