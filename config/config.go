@@ -527,7 +527,7 @@ func (c *Config) Stack(img *Image, env string) string {
 // path p, or nil when p is in the workspace itself.
 func (c *Config) SourceOf(p string) *Source {
 	for _, s := range c.Sources {
-		if p == s.Path || strings.HasPrefix(p, s.Path+"/") {
+		if strings.HasPrefix(p, s.Path) && (len(p) == len(s.Path) || p[len(s.Path)] == '/') {
 			return s
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -15,18 +16,47 @@ import (
 // workspace renders the same values (an environment's settings, a var
 // group's files) into many var files; formatting is the costly part of a
 // render, so each distinct name and value is formatted once per Config.
-type attrCache struct{ m sync.Map } // key -> []byte
+type attrCache struct {
+	m sync.Map // key -> []byte
+	// byID holds attributes by the map of values they come from, for
+	// the maps that live as long as the Config (see attrID).
+	mu   sync.RWMutex
+	byID map[attrID][]byte
+}
+
+// attrID names an attribute by where its value is kept: the values map of
+// one of the Config's own layers, which lives as long as the Config and is
+// never changed, so the same ID always has the same value. The zero attrID
+// names nothing.
+type attrID struct {
+	values unsafe.Pointer
+	name   string
+}
 
 // formatAttributes renders name = value lines exactly as hclwrite.Format
 // lays out a body of these attributes, but formats each distinct attribute
 // only once: hclwrite's only layout across attributes is the alignment of
 // "=" over a run of consecutive attributes, which this function redoes.
-func (c *attrCache) formatAttributes(names []string, values []cty.Value) []byte {
+//
+// ids, when not nil, names each attribute (see attrID), so that a value
+// met again is not even looked at.
+func (c *attrCache) formatAttributes(names []string, values []cty.Value, ids []attrID) []byte {
 	// Each attribute formatted alone, without the final newline.
 	formatted := make([][]byte, len(names))
 	total := 0
 	for i, name := range names {
-		formatted[i] = bytes.TrimSuffix(c.formatOne(name, values[i]), []byte{'\n'})
+		var id attrID
+		if ids != nil {
+			id = ids[i]
+		}
+		if b, ok := c.cached(id); ok {
+			formatted[i] = b
+		} else {
+			formatted[i] = bytes.TrimSuffix(c.formatOne(name, values[i]), []byte{'\n'})
+			if id.values != nil {
+				c.keep(id, formatted[i])
+			}
+		}
 		total += len(formatted[i]) + 1
 	}
 	multiLine := func(i int) bool { return bytes.IndexByte(formatted[i], '\n') >= 0 }
@@ -60,6 +90,27 @@ func (c *attrCache) formatAttributes(names []string, values []cty.Value) []byte 
 		start = end
 	}
 	return buf.Bytes()
+}
+
+// cached returns the attribute id names, formatted, when it was before.
+func (c *attrCache) cached(id attrID) ([]byte, bool) {
+	if id.values == nil {
+		return nil, false
+	}
+	c.mu.RLock()
+	b, ok := c.byID[id]
+	c.mu.RUnlock()
+	return b, ok
+}
+
+// keep remembers the attribute id names, formatted.
+func (c *attrCache) keep(id attrID, b []byte) {
+	c.mu.Lock()
+	if c.byID == nil {
+		c.byID = map[attrID][]byte{}
+	}
+	c.byID[id] = b
+	c.mu.Unlock()
 }
 
 // formatOne formats one attribute alone with hclwrite, through the cache.

@@ -79,7 +79,7 @@ func TestFormatAttributesMatchesHCLWrite(t *testing.T) {
 			vs = append(vs, sampleValue(r, 0))
 		}
 		want := string(hclwriteBody(ns, vs))
-		got := string(new(attrCache).formatAttributes(ns, vs))
+		got := string(new(attrCache).formatAttributes(ns, vs, nil))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("body %d differs from hclwrite (-hclwrite +ours):\n%s", i, diff)
 		}

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/url"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,6 +116,9 @@ func (c *Config) RenderPath(img, env string) string {
 // functions keep everything.
 func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declared func(name string) bool) (*Render, hcl.Diagnostics) {
 	layers, diags := c.Layers(img, env)
+	// The configuration's own layers live as long as c: a value of theirs
+	// is formatted once per c (see attrCache.formatAttributes).
+	owned := len(layers)
 	layers = append(layers, extra...)
 	size := 0
 	for _, l := range layers {
@@ -138,6 +142,7 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 	}
 	names := make([]string, 0, len(r.Values))
 	values := make([]cty.Value, 0, len(r.Values))
+	ids := make([]attrID, 0, len(r.Values))
 	var secretNames []string
 	for _, name := range sortedKeys(r.Values) {
 		v := r.Values[name]
@@ -158,6 +163,7 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 		}
 		names = append(names, name)
 		values = append(values, v)
+		ids = append(ids, ownedID(layers, owned, name))
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Rendered by hybrid for image %q in environment %q. Do not edit:\n", img.Name, env)
@@ -165,16 +171,41 @@ func (c *Config) Render(img *Image, env string, extra []Layer, sensitive, declar
 	if len(layers) > 0 {
 		buf.WriteString("#\n# Layers, each overriding the ones before it:\n")
 		for i, l := range layers {
-			fmt.Fprintf(&buf, "#   %d. %s\n", i+1, l.Name)
+			buf.WriteString("#   ")
+			buf.WriteString(strconv.Itoa(i + 1))
+			buf.WriteString(". ")
+			buf.WriteString(l.Name)
+			buf.WriteByte('\n')
 		}
 	}
 	if len(secretNames) > 0 {
 		fmt.Fprintf(&buf, "#\n# Sensitive, passed to packer as PKR_VAR_ environment variables: %s\n", strings.Join(secretNames, ", "))
 	}
 	buf.WriteString("\n")
-	buf.Write(c.attrs.formatAttributes(names, values))
+	buf.Write(c.attrs.formatAttributes(names, values, ids))
 	r.Bytes = buf.Bytes()
 	return r, diags
+}
+
+// maxOwnedLayer is the most values a layer may hold for its attributes to
+// be kept formatted by attrID: real layers hold dozens, and a huge one
+// would cost more memory than formatting saves.
+const maxOwnedLayer = 1024
+
+// ownedID names the attribute name as the last of layers that sets it
+// holds it, when that is one of the first owned layers (the Config's own)
+// and small enough; the zero attrID otherwise.
+func ownedID(layers []Layer, owned int, name string) attrID {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if _, ok := layers[i].Values[name]; !ok {
+			continue
+		}
+		if i >= owned || len(layers[i].Values) > maxOwnedLayer {
+			return attrID{}
+		}
+		return attrID{values: reflect.ValueOf(layers[i].Values).UnsafePointer(), name: name}
+	}
+	return attrID{}
 }
 
 // EnvValue formats a value for a PKR_VAR_<name> environment variable:

@@ -263,7 +263,7 @@ func runPlanTimed(dir string) (*plan.Workspace, *state.State, *plan.Plan, phases
 		go func() {
 			defer close(stateDone)
 			if lockID, stateErr = backend.Lock(context.Background(), state.LockInfo{Operation: "plan"}); stateErr == nil {
-				st, stateErr = backend.Read(context.Background())
+				st, stateErr = backend.ReadSummary(context.Background())
 			}
 		}()
 	}})

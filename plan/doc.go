@@ -5,6 +5,9 @@
 // inputs that moved.
 //
 // Making a plan has no side effects: it reads files, git checkouts and the
-// state, and writes nothing but the stat cache, which only makes the next
-// plan faster. Apply decides from fingerprints, never from reason text.
+// state, and writes nothing but its caches (the stat cache and the plan
+// cache; the local state backend keeps a summary of the state it read),
+// which only make the next plan faster: each entry is keyed by the digests
+// of everything it was computed from. Apply decides from fingerprints,
+// never from reason text.
 package plan

@@ -47,6 +47,10 @@ type Files struct {
 	// stats remembers local stats: a plan reads the workspace as it is
 	// when the plan starts, and asks for the same paths once per build.
 	stats sync.Map // string -> statResult
+	// blobs, when set, keeps the content of small files read from
+	// sources by their git object name, so reading them again needs no
+	// git process.
+	blobs *PlanCache
 }
 
 type statResult struct {
@@ -174,7 +178,21 @@ func (f *Files) ReadFile(name string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return t.ReadFile(rest)
+		if f.blobs == nil {
+			return t.ReadFile(rest)
+		}
+		oid, err := t.Digest(rest)
+		if err != nil {
+			return t.ReadFile(rest)
+		}
+		if b := f.blobs.blob(oid); b != nil {
+			return b, nil
+		}
+		b, err := t.ReadFile(rest)
+		if err == nil {
+			f.blobs.putBlob(oid, b)
+		}
+		return b, err
 	}
 	if f.ws == nil {
 		return nil, f.wsErr

@@ -281,15 +281,21 @@ func TreeDigest(files map[string]string) string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	s := sha256.New()
+	// One buffer of every line, hashed at once: writing each string to
+	// the hash would copy it into a new byte slice first.
+	size := 0
 	for _, n := range names {
-		io.WriteString(s, n)
-		s.Write([]byte{0})
-		io.WriteString(s, files[n])
-		s.Write([]byte{'\n'})
+		size += len(n) + len(files[n]) + 2
 	}
-	var sum [sha256.Size]byte
-	return digestString(s.Sum(sum[:0]))
+	buf := make([]byte, 0, size)
+	for _, n := range names {
+		buf = append(buf, n...)
+		buf = append(buf, 0)
+		buf = append(buf, files[n]...)
+		buf = append(buf, '\n')
+	}
+	sum := sha256.Sum256(buf)
+	return digestString(sum[:])
 }
 
 // walk lists the files under the workspace-relative base (or base itself

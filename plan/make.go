@@ -182,6 +182,10 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 			p.Changes = append(p.Changes, c)
 		}
 	}
+	if pl.detailsErr != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the state",
+			Detail: fmt.Sprintf("%v. Run the plan again; if this persists, remove %s beside the state file.", pl.detailsErr, "the .summary file")})
+	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -352,6 +356,23 @@ type planner struct {
 	g     *graph.Graph
 	// targeted holds the addresses a -target names itself.
 	targeted map[string]bool
+	// detailsErr is why the state's details could not be decoded.
+	detailsErr error
+}
+
+// details returns the whole state: st itself, or, when st is a summary
+// (state.Local.ReadSummary), the state with its records' details, decoded
+// the first time a change needs them to name its reasons. Deciding a
+// change needs only the summary.
+func (pl *planner) details() *state.State {
+	full, err := pl.st.Details()
+	if err != nil {
+		if pl.detailsErr == nil {
+			pl.detailsErr = err
+		}
+		return pl.st
+	}
+	return full
 }
 
 // add records a node's change with the nodes it runs after.
@@ -494,7 +515,7 @@ func (pl *planner) render(n *node) (*Change, hcl.Diagnostics) {
 	if rec.Digest != digest {
 		c.Action = Update
 		c.Values = RenderValues(r)
-		c.Reasons = append(c.Reasons, variableDiff(rec.Values, c.Values)...)
+		c.Reasons = append(c.Reasons, variableDiff(pl.details().Renders[n.addr].Values, c.Values)...)
 		if len(c.Reasons) == 0 {
 			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: r.Path, Before: short(rec.Digest), After: short(digest),
 				Message: fmt.Sprintf("%s content changes (its layers or sensitive variable list)", r.Path)})
@@ -713,6 +734,9 @@ func (pl *planner) build(n *node) (*Change, hcl.Diagnostics) {
 	}
 	if rec.Fingerprint != c.After {
 		c.Action = Update
+		// The recorded inputs explain the change: a summarized state
+		// decodes them now.
+		rec := pl.details().Builds[n.addr]
 		if rec.Inputs["format"] != FingerprintFormat {
 			c.Reasons = append(c.Reasons, Reason{Kind: ReasonInput, Input: "format", Before: rec.Inputs["format"], After: FingerprintFormat,
 				Message: "recorded by an earlier hybrid, whose fingerprints covered whole template directories and source commits; rebuilt once to record what the build reads"})
@@ -797,7 +821,7 @@ func (pl *planner) inputReasons(b *Build, rec *state.Build, c *Change, upstream 
 				}
 				return ""
 			}
-			if _, isTree := c.Trees[after]; isTree || pl.st.Trees[before] != nil {
+			if _, isTree := c.Trees[after]; isTree || pl.details().Trees[before] != nil {
 				what := "directory " + rest
 				if kind == "glob" {
 					what = "files matching " + rest
@@ -895,7 +919,7 @@ const maxFileReasons = 10
 // file is an input.
 func (pl *planner) treeReasons(input, before, after string, now map[string]string, note func(file string) string) []Reason {
 	what := strings.Replace(input, ":", " ", 1)
-	old, ok := pl.st.Trees[before]
+	old, ok := pl.details().Trees[before]
 	if !ok || before == "" {
 		return []Reason{{Kind: ReasonFile, Input: what, Before: short(before), After: short(after),
 			Message: fmt.Sprintf("%s files changed", what)}}

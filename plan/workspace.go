@@ -55,6 +55,9 @@ type Workspace struct {
 	Templates map[string]*templates.Template
 	// Builds holds one entry per image per environment, sorted by address.
 	Builds []*Build
+	// sourceOf memoises Config.SourceOf by path (the source's name, ""
+	// for none) while builds load.
+	sourceOf sync.Map
 }
 
 // Close ends the git processes the workspace's Files started.
@@ -188,12 +191,14 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	t := time.Now()
 	diags = append(diags, checkSources(cfg)...)
 	ws.openFiles(opts)
-	ws.Files.Prefetch()
 	dirDiags := ws.checkDirs()
 	diags = append(diags, dirDiags...)
 	if opts.Caches && !dirDiags.HasErrors() {
 		ws.loadCaches()
 	}
+	// The sources open with the plan cache loaded, which holds their
+	// listings.
+	ws.Files.Prefetch()
 	cfg.SetFiles(ws.Files)
 	logPhase("open the lockfile, sources and caches", t, "sources", len(cfg.Sources))
 	t = time.Now()
@@ -239,6 +244,14 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 			jobs = append(jobs, &job{b: &Build{Image: img, Env: env, Template: tmpl, Only: only}})
 		}
 	}
+	// What every build of a template checks its values against, once per
+	// template.
+	vars := map[*templates.Template]*templateVars{}
+	for _, t := range ws.Templates {
+		if t != nil {
+			vars[t] = &templateVars{names: sortedKeys(t.Variables), auto: autoVarNames(t)}
+		}
+	}
 	packerVersion := ""
 	if ws.Lock != nil && ws.Lock.Packer != nil {
 		packerVersion = ws.Lock.Packer.Version
@@ -258,7 +271,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 		for _, diag := range provisioners.Check(cfg, ws.Files, img, env, b.Stack, img.Template, declared, types) {
 			j.found = append(j.found, perEnv(diag, env))
 		}
-		j.found = append(j.found, checkTemplateVariables(img, env, tmpl, r)...)
+		j.found = append(j.found, checkTemplateVariables(img, env, tmpl, vars[tmpl], r)...)
 		b.Render = r
 		b.Eval = ws.evaluate(tmpl, b.Only, templates.Scope{
 			Files: ws.Files, Root: cfg.Dir, Dir: img.Template, PathRoot: filepath.Join(cfg.Dir, filepath.FromSlash(img.Template)),
@@ -356,9 +369,17 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 		if gitErr != nil {
 			return nil, gitErr
 		}
-		// The store usually has the commit: open it there at once, and
+		// The store usually has the commit: open it there, from the
+		// listing a plan saved (without running git) or at once, and
 		// ask where else to look only when it does not.
-		t, err := g.OpenTree(ctx, g.Store(root, name).Dir(), commit)
+		store := g.Store(root, name).Dir()
+		if l := ws.planCache.listing(commit); l != nil {
+			if t, err := g.OpenListed(ctx, store, l); err == nil {
+				return t, nil
+			}
+		}
+		t, err := g.OpenTree(ctx, store, commit)
+		fromStore := err == nil
 		if err != nil {
 			gitDir, oerr := g.ObjectsFor(ctx, root, name, commit)
 			if oerr != nil {
@@ -370,8 +391,10 @@ func (ws *Workspace) openFiles(opts LoadOptions) {
 		}
 		// A plan walks many directories of each source: read the whole
 		// listing at once (if that fails, directories are read one by
-		// one).
-		_ = t.LoadAll()
+		// one), and keep it for the next plan when the store has it.
+		if err := t.LoadAll(); err == nil && fromStore {
+			ws.planCache.putListing(t.Listing())
+		}
 		return t, nil
 	}
 	ws.Files = NewFiles(context.Background(), cfg.Dir, dirs, commits, open)
@@ -385,6 +408,7 @@ func (ws *Workspace) loadCaches() {
 	dir := filepath.Join(ws.Config.Dir, filepath.FromSlash(ws.Config.Settings.Dirs.State))
 	ws.statCache = LoadStatCache(filepath.Join(dir, StatCacheFilename))
 	ws.planCache = LoadPlanCache(filepath.Join(dir, PlanCacheFilename))
+	ws.Files.blobs = ws.planCache
 	ws.Hasher = NewHasherFor(ws.Files, ws.statCache)
 }
 
@@ -492,7 +516,7 @@ func (ws *Workspace) checkDirs() hcl.Diagnostics {
 	// either: a write would follow one out of the workspace.
 	state := path.Join(d.State, "packer-hybrid.json")
 	for _, f := range []string{
-		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info",
+		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info", state + ".summary",
 		path.Join(d.State, StatCacheFilename), path.Join(d.State, PlanCacheFilename), path.Join(d.State, DigestKeyFilename),
 		path.Join(d.Logs, "hybrid.log"),
 	} {
@@ -724,10 +748,13 @@ func buildNotFound(img *config.Image, tmpl *templates.Template, where string, ha
 // checkTemplateVariables checks a render against the template's declared
 // variables: every variable without default has a value, and every value
 // fits its variable's type.
-func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, r *config.Render) []envDiag {
+func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Template, tv *templateVars, r *config.Render) []envDiag {
 	var found []envDiag
-	autoSet := autoVarNames(tmpl)
-	for _, name := range sortedKeys(tmpl.Variables) {
+	if tv == nil {
+		tv = &templateVars{names: sortedKeys(tmpl.Variables), auto: autoVarNames(tmpl)}
+	}
+	autoSet := tv.auto
+	for _, name := range tv.names {
 		v := tmpl.Variables[name]
 		val, ok := r.Values[name]
 		if !ok {
@@ -771,6 +798,14 @@ func checkTemplateVariables(img *config.Image, env string, tmpl *templates.Templ
 		}
 	}
 	return found
+}
+
+// templateVars is what checkTemplateVariables needs of a template for
+// every build: its variable names, sorted, and those its auto var files
+// set.
+type templateVars struct {
+	names []string
+	auto  map[string]bool
 }
 
 // UpstreamVariable is the template variable through which a derived image
@@ -836,8 +871,18 @@ func (ws *Workspace) buildSources(b *Build) []string {
 	}
 	var out []string
 	for _, p := range paths {
-		if s := cfg.SourceOf(p); s != nil {
-			out = appendUnique(out, s.Name)
+		// Builds share most paths: each is looked up once per plan.
+		name, ok := ws.sourceOf.Load(p)
+		if !ok {
+			n := ""
+			if s := cfg.SourceOf(p); s != nil {
+				n = s.Name
+			}
+			ws.sourceOf.Store(p, n)
+			name = n
+		}
+		if n := name.(string); n != "" {
+			out = appendUnique(out, n)
 		}
 	}
 	sort.Strings(out)

@@ -84,6 +84,10 @@ type Tree struct {
 	cacheMu sync.RWMutex
 	trees   map[string][]treeEntry // parsed trees by object name
 	links   map[string]string      // link targets by blob name
+	// object is the commit object, and listing what LoadAll read (see
+	// Listing).
+	object  []byte
+	listing []byte
 }
 
 var (
@@ -150,6 +154,7 @@ func (g *Git) OpenTree(ctx context.Context, gitDir, commit string) (*Tree, error
 		t.Close()
 		return nil, err
 	}
+	t.object = data
 	return t, nil
 }
 

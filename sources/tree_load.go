@@ -2,8 +2,11 @@ package sources
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +26,18 @@ func (t *Tree) LoadAll() error {
 	if err != nil {
 		return fmt.Errorf("list commit %s in %s: %w", short(t.commit), t.gitDir, err)
 	}
+	if err := t.loadListing(out); err != nil {
+		return err
+	}
+	t.cacheMu.Lock()
+	t.listing = out
+	t.cacheMu.Unlock()
+	return nil
+}
+
+// loadListing parses the output of `git ls-tree -r -t -z --full-tree` of
+// the commit into the tree cache.
+func (t *Tree) loadListing(out []byte) error {
 	oidOf := map[string]string{"": t.root}
 	entries := map[string][]treeEntry{t.root: nil}
 	for len(out) > 0 {
@@ -70,4 +85,68 @@ func (t *Tree) LoadAll() error {
 		t.trees[oid] = list
 	}
 	return nil
+}
+
+// Listing is what a Tree read from git about its commit before any file's
+// content: the commit object and the listing of every tree in it. A
+// commit's object name is the digest of its content, trees included, so a
+// Listing saved for a commit holds for it forever: OpenListed opens the
+// tree from it without running git.
+type Listing struct {
+	Commit string
+	// Object is the commit object; Trees is the output of `git ls-tree
+	// -r -t -z --full-tree` of it.
+	Object []byte
+	Trees  []byte
+}
+
+// Listing returns the tree's Listing, once LoadAll has read it; nil
+// before.
+func (t *Tree) Listing() *Listing {
+	t.cacheMu.RLock()
+	defer t.cacheMu.RUnlock()
+	if t.listing == nil || t.object == nil {
+		return nil
+	}
+	return &Listing{Commit: t.commit, Object: t.object, Trees: t.listing}
+}
+
+// OpenListed opens commit l.Commit's tree in the git directory gitDir from
+// a Listing of it, as OpenTree and LoadAll would, without running git: a
+// cat-file process starts only when a file's content is read. The listing
+// is checked as git's output is; one that does not parse is an error.
+func (g *Git) OpenListed(ctx context.Context, gitDir string, l *Listing) (*Tree, error) {
+	if l == nil || !IsFullCommit(l.Commit) {
+		return nil, fmt.Errorf("%w: not a listing of a full commit hash", ErrInvalid)
+	}
+	abs, err := filepath.Abs(gitDir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(abs); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("%w: %s is not a git directory", ErrNotRepository, gitDir)
+		}
+		return nil, err
+	}
+	commit := strings.ToLower(l.Commit)
+	t := &Tree{
+		git:    g,
+		ctx:    ctx,
+		env:    withGitDir(g.environ(nil), abs),
+		gitDir: abs,
+		commit: commit,
+		rawLen: len(commit) / 2,
+		trees:  make(map[string][]treeEntry),
+		links:  make(map[string]string),
+		object: l.Object,
+	}
+	if err := t.parseCommit(l.Object); err != nil {
+		return nil, err
+	}
+	if err := t.loadListing(l.Trees); err != nil {
+		return nil, err
+	}
+	t.listing = l.Trees
+	return t, nil
 }

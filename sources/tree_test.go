@@ -959,3 +959,89 @@ func TestTreeLoadAll(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenListed: a tree opened from the Listing of another reads the
+// same as it, starting no git process until a file's content is read; a
+// listing that does not parse is refused.
+func TestOpenListed(t *testing.T) {
+	t.Parallel()
+	g := newTestGit(t)
+	files := map[string]fixtureFile{
+		"README.md":   {"100644", "readme\n"},
+		"bin/run.sh":  {"100755", "#!/bin/sh\n"},
+		"a/b/c.txt":   {"100644", "deep\n"},
+		"a/file-link": {"120000", "b/c.txt"},
+		"a/dir-link":  {"120000", "b"},
+	}
+	for _, format := range []string{"sha1", "sha256"} {
+		gitDir, commit := commitFixture(t, g.Env, format, files)
+		loaded, err := g.OpenTree(context.Background(), gitDir, commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer loaded.Close()
+		if l := loaded.Listing(); l != nil {
+			t.Fatalf("%s: a listing before LoadAll", format)
+		}
+		if err := loaded.LoadAll(); err != nil {
+			t.Fatal(err)
+		}
+		l := loaded.Listing()
+		if l == nil || l.Commit != commit {
+			t.Fatalf("%s: Listing() = %+v after LoadAll", format, l)
+		}
+		listed, err := g.OpenListed(context.Background(), gitDir, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer listed.Close()
+		if d, err := listed.Digest("bin/run.sh"); err != nil || d != mustDigest(t, loaded, "bin/run.sh") {
+			t.Errorf("%s: Digest = %q, %v", format, d, err)
+		}
+		if _, err := listed.ReadDir("a/b"); err != nil {
+			t.Error(err)
+		}
+		if listed.batch != nil || listed.check != nil {
+			t.Errorf("%s: OpenListed started git before a content read", format)
+		}
+		for _, dir := range []string{".", "a", "a/dir-link"} {
+			want, _ := loaded.Walk(dir)
+			got, err := listed.Walk(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: Walk(%s) (-OpenTree +OpenListed):\n%s", format, dir, diff)
+			}
+		}
+		if b, err := listed.ReadFile("a/file-link"); err != nil || string(b) != "deep\n" {
+			t.Errorf("%s: ReadFile = %q, %v", format, b, err)
+		}
+		if fi, err := listed.Stat("bin/run.sh"); err != nil || fi.ModTime() != mustStat(t, loaded, "bin/run.sh").ModTime() {
+			t.Errorf("%s: Stat = %v, %v", format, fi, err)
+		}
+		bad := *l
+		bad.Trees = append(append([]byte{}, l.Trees...), "garbage"...)
+		if _, err := g.OpenListed(context.Background(), gitDir, &bad); err == nil {
+			t.Errorf("%s: OpenListed took a listing that does not parse", format)
+		}
+	}
+}
+
+func mustStat(t *testing.T, tr *Tree, name string) fs.FileInfo {
+	t.Helper()
+	fi, err := tr.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}
+
+func mustDigest(t *testing.T, tr *Tree, name string) string {
+	t.Helper()
+	d, err := tr.Digest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -65,6 +65,10 @@ func Encode(s *State) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("encode state: no state")
 	}
+	if s.Summarized() {
+		// A summary lacks the records' details: writing it would lose them.
+		return nil, errors.New("encode state: a summary is not a whole state (read it with Read)")
+	}
 	c := s.DeepCopy()
 	c.FormatVersion = FormatVersion
 	c.normalize()

@@ -19,6 +19,12 @@
 // (an OS file lock on <name>.lock plus a JSON lock-info file
 // <name>.lock.info) guards every command that writes state.
 //
+// For plans, the local backend also keeps <name>.summary: the state last
+// read, without the details a plan reads only to explain a change (render
+// values and inputs, build inputs, trees), keyed by the sha256 of the
+// snapshot's and the journal's bytes. ReadSummary returns it while those
+// bytes are unchanged, and decodes the details from them on demand.
+//
 // The lock info also records the processes the holder started that could
 // outlive it (each packer build's process group, with its leader's start
 // time), and every child carries the lock ID in its environment. Taking

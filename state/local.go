@@ -166,17 +166,34 @@ func (l *Local) load() (*State, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read state: %w", err)
 	}
-	s, err := Decode(sdata)
+	s, dk, err := decodeStored(l.path, l.JournalPath(), sdata, jdata)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", l.path, err)
+		return nil, nil, err
 	}
 	k.snap = sfi
+	k.keep, k.dropped, k.entries = dk.keep, dk.dropped, dk.entries
+	k.lineage, k.serial = s.Lineage, s.Serial
+	l.known = k
+	return s, sdata, nil
+}
+
+// decodeStored decodes a state from its snapshot's and its journal's bytes
+// (path and journalPath name them in errors): the snapshot, then every
+// whole journal entry that follows it. The known it returns says how much
+// of the journal was applied (keep, dropped, entries), and the lineage and
+// serial reached.
+func decodeStored(path, journalPath string, sdata, jdata []byte) (*State, known, error) {
+	var k known
+	s, err := Decode(sdata)
+	if err != nil {
+		return nil, k, fmt.Errorf("%s: %w", path, err)
+	}
 	lines, _ := splitJournal(jdata)
 	var start int64
 	for i, ln := range lines {
 		e, err := decodeEntry(ln.payload)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: the entry at byte %d is not valid: %w; move the journal aside to read the state without the commits from this one on", l.JournalPath(), start, err)
+			return nil, k, fmt.Errorf("%s: the entry at byte %d is not valid: %w; move the journal aside to read the state without the commits from this one on", journalPath, start, err)
 		}
 		start = ln.end
 		if e.Serial <= s.Serial {
@@ -191,9 +208,9 @@ func (l *Local) load() (*State, []byte, error) {
 		k.entries++
 		k.keep = ln.end
 	}
+	k.ok = true
 	k.lineage, k.serial = s.Lineage, s.Serial
-	l.known = k
-	return s, sdata, nil
+	return s, k, nil
 }
 
 // readFile reads a file with the info of what was read.
@@ -225,11 +242,22 @@ func readOpen(f *os.File) ([]byte, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, nil, err
+	// Read into a buffer of the file's size (and some more, to see the
+	// end), not one grown from 512 bytes: a large state is read at once.
+	data := make([]byte, 0, fi.Size()+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, fi, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	return data, fi, nil
 }
 
 // unchanged reports whether the store's files are still those l.known

@@ -57,6 +57,9 @@ type State struct {
 	Trees map[string]map[string]string `json:"trees,omitempty"`
 	// LastRun describes the last command that wrote the state.
 	LastRun *Run `json:"last_run,omitzero"`
+	// Lazy is set on a summary (see Local.ReadSummary): it loads the
+	// whole state, for Details. It is nil on a whole state.
+	Lazy *LazyDetails `json:"-"`
 }
 
 // Packer records the packer binary in use.

@@ -3,6 +3,8 @@ package templates
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -69,14 +71,52 @@ func snapshotValue(v cty.Value) (*ValueSnapshot, error) {
 }
 
 func (s *ValueSnapshot) value() (cty.Value, error) {
-	ty, err := ctyjson.UnmarshalType(s.Type)
+	ty, err := unmarshalType(s.Type)
 	if err != nil {
 		return cty.NilVal, err
 	}
 	if s.Unknown {
 		return cty.UnknownVal(ty), nil
 	}
-	return ctyjson.Unmarshal(s.Value, ty)
+	key := string(s.Type) + "\x00" + string(s.Value)
+	if v, ok := decoded.Load(key); ok {
+		return v.(cty.Value), nil
+	}
+	v, err := ctyjson.Unmarshal(s.Value, ty)
+	if err == nil {
+		remember(key, v)
+	}
+	return v, err
+}
+
+// Restoring the templates of a large workspace decodes the same few types
+// and default values from JSON again and again: decoded keeps each
+// (immutable) result by its JSON, up to maxDecoded small ones per process.
+var (
+	decoded  sync.Map // JSON -> cty.Type or cty.Value
+	nDecoded atomic.Int64
+)
+
+const maxDecoded = 4096
+
+func remember(key string, v any) {
+	if len(key) <= 1024 && nDecoded.Load() < maxDecoded {
+		nDecoded.Add(1)
+		decoded.Store(key, v)
+	}
+}
+
+// unmarshalType is ctyjson.UnmarshalType through decoded.
+func unmarshalType(b []byte) (cty.Type, error) {
+	key := "type\x00" + string(b)
+	if t, ok := decoded.Load(key); ok {
+		return t.(cty.Type), nil
+	}
+	t, err := ctyjson.UnmarshalType(b)
+	if err == nil {
+		remember(key, t)
+	}
+	return t, err
 }
 
 // Snapshot returns what plans need from the template.
@@ -128,7 +168,7 @@ func Restore(s *Snapshot, files Files) (*Template, error) {
 		t.RequiredPlugins = map[string]Plugin{}
 	}
 	for name, vs := range s.Variables {
-		ty, err := ctyjson.UnmarshalType(vs.Type)
+		ty, err := unmarshalType(vs.Type)
 		if err != nil {
 			return nil, err
 		}

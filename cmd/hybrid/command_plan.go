@@ -383,7 +383,16 @@ func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation 
 		pd.unlock = unlock
 		diags = append(diags, takeoverDiags(backend, "If that run was interrupted, this plan shows what it did not finish.")...)
 	}
-	st, err := backend.Read(ctx)
+	var st *state.State
+	var err error
+	if l, ok := backend.(*state.Local); ok && !req.KeepLock {
+		// A plan alone reads the state's summary: what decides each
+		// change, with the details that explain one decoded only when
+		// a change needs them. Apply commits, and reads it whole.
+		st, err = l.ReadSummary(ctx)
+	} else {
+		st, err = backend.Read(ctx)
+	}
 	if err != nil {
 		if pd.unlock != nil {
 			pd.unlock()
