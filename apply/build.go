@@ -104,21 +104,7 @@ func (a *applier) build(ctx context.Context, c *plan.Change, nr *NodeResult) err
 	defer heartbeat.Wait()
 	defer close(done)
 	if a.opts.Sink != nil {
-		start := a.opts.Now()
-		heartbeat.Add(1)
-		go func() {
-			defer heartbeat.Done()
-			t := time.NewTicker(a.opts.Heartbeat)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(start).Round(time.Second))
-				}
-			}
-		}()
+		a.heartbeat(c.Address, a.opts.Now(), done, &heartbeat)
 	}
 	onEvent := func(ev packer.Event) {
 		line, ok := eventLine(ev)
@@ -365,4 +351,24 @@ func managedDirs(cfg *config.Config) []string {
 		out = append(out, filepath.Join(cfg.Dir, filepath.FromSlash(p)))
 	}
 	return out
+}
+
+// heartbeat reports addr as still running, with the time since start, every
+// Options.Heartbeat until done is closed; wg counts the reporter, so a
+// caller can wait for it to end before reporting the node finished.
+func (a *applier) heartbeat(addr string, start time.Time, done <-chan struct{}, wg *sync.WaitGroup) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(a.opts.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				a.opts.Sink.StillRunning(addr, a.opts.Now().Sub(start).Round(time.Second))
+			}
+		}
+	}()
 }

@@ -50,20 +50,7 @@ func (a *applier) remote(ctx context.Context, c *plan.Change) NodeResult {
 		}
 		a.opts.Sink.NodeStarted(c.Address, c.Action)
 		a.opts.Sink.Output(c.Address, fmt.Sprintf("building on worker %s", worker))
-		beating.Add(1)
-		go func() {
-			defer beating.Done()
-			t := time.NewTicker(a.opts.Heartbeat)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					a.opts.Sink.StillRunning(c.Address, a.opts.Now().Sub(began).Round(time.Second))
-				}
-			}
-		}()
+		a.heartbeat(c.Address, began, done, &beating)
 	}
 	output := func(line string) {
 		mu.Lock()

@@ -257,8 +257,8 @@ func rangeContains(outer, inner hcl.Range) bool {
 
 func rangeLen(r hcl.Range) int { return r.End.Byte - r.Start.Byte }
 
-// diagKey identifies a diagnostic by everything a reader sees.
-func diagKey(d *hcl.Diagnostic) string {
+// DiagKey identifies a diagnostic by everything a reader sees.
+func DiagKey(d *hcl.Diagnostic) string {
 	subj := ""
 	if d.Subject != nil {
 		subj = d.Subject.String()
@@ -266,13 +266,14 @@ func diagKey(d *hcl.Diagnostic) string {
 	return fmt.Sprintf("%d\x00%s\x00%s\x00%s", d.Severity, d.Summary, d.Detail, subj)
 }
 
-// dedupeDiags drops diagnostics identical to an earlier one, as the
-// instances of one image block produce for what they share.
-func dedupeDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+// DedupeDiags drops diagnostics identical to an earlier one (by DiagKey):
+// the instances of one image block produce them for what they share, and
+// every image and environment that reads a broken var file finds it.
+func DedupeDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	seen := map[string]bool{}
 	out := diags[:0:0]
 	for _, d := range diags {
-		k := diagKey(d)
+		k := DiagKey(d)
 		if seen[k] {
 			continue
 		}

@@ -37,7 +37,7 @@ func (c *Config) checkReferences() hcl.Diagnostics {
 	}
 	// The instances of one for_each block share their expressions, and
 	// report what does not depend on each once.
-	diags = append(diags, dedupeDiags(imageDiags)...)
+	diags = append(diags, DedupeDiags(imageDiags)...)
 	diags = append(diags, cycles("image depends_on", c.ImageNames(), func(n string) []Ref {
 		var out []Ref
 		for _, r := range c.Images[n].DependsOn {

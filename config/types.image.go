@@ -370,7 +370,7 @@ func (c *Config) decodeImages(raws []*rawImage, ctx *hcl.EvalContext, seen *dupC
 					diags = append(diags, img.instanceNote(diag))
 					continue
 				}
-				if k := diagKey(diag); !reported[k] {
+				if k := DiagKey(diag); !reported[k] {
 					reported[k] = true
 					diags = append(diags, diag)
 				}

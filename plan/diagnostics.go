@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hybridcore/hybrid/config"
 )
 
 // envDiag is a problem found checking one image in one environment. The
@@ -39,7 +41,7 @@ func perEnv(d *hcl.Diagnostic, env string) envDiag {
 	generic.Summary = strings.ReplaceAll(d.Summary, mention, envPlaceholder)
 	generic.Detail = strings.ReplaceAll(d.Detail, mention, envPlaceholder)
 	return envDiag{
-		key: diagKey(&generic),
+		key: config.DiagKey(&generic),
 		env: env,
 		diag: func(envs, _ []string) *hcl.Diagnostic {
 			out := generic
@@ -111,30 +113,4 @@ func envMention(envs []string) string {
 		return "environment " + quoted[0]
 	}
 	return "environments " + strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
-}
-
-// diagKey identifies a diagnostic by everything a reader sees.
-func diagKey(d *hcl.Diagnostic) string {
-	subj := ""
-	if d.Subject != nil {
-		subj = d.Subject.String()
-	}
-	return fmt.Sprintf("%d\x00%s\x00%s\x00%s", d.Severity, d.Summary, d.Detail, subj)
-}
-
-// dedupeDiags drops diagnostics identical to an earlier one: a var file
-// that cannot be read is found by every image and environment that reads
-// it.
-func dedupeDiags(diags hcl.Diagnostics) hcl.Diagnostics {
-	seen := map[string]bool{}
-	out := diags[:0:0]
-	for _, d := range diags {
-		k := diagKey(d)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, d)
-	}
-	return out
 }

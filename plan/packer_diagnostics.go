@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/hybridcore/hybrid/config"
 	"github.com/hybridcore/hybrid/packer"
 )
 
@@ -205,7 +206,7 @@ func (f *BuildFindings) Add(addr string, diags hcl.Diagnostics) {
 		f.byKey = map[string]*BuildFinding{}
 	}
 	for _, d := range diags {
-		k := diagKey(d)
+		k := config.DiagKey(d)
 		bf, ok := f.byKey[k]
 		if !ok {
 			bf = &BuildFinding{Diag: d}

@@ -331,7 +331,7 @@ func LoadWorkspaceWith(dir string, in config.Inputs, opts LoadOptions) (*Workspa
 	sort.Slice(ws.Builds, func(i, j int) bool { return ws.Builds[i].Address() < ws.Builds[j].Address() })
 	logPhase("render and check every build", t, "builds", len(ws.Builds))
 	logPhase("load the workspace", start)
-	return ws, dedupeDiags(diags)
+	return ws, config.DedupeDiags(diags)
 }
 
 // openFiles reads the lockfile and opens the workspace view: every source

@@ -118,16 +118,8 @@ func (g *Git) OpenTree(ctx context.Context, gitDir, commit string) (*Tree, error
 	if !IsFullCommit(commit) {
 		return nil, fmt.Errorf("%w: %q is not a full commit hash", ErrInvalid, commit)
 	}
-	abs, err := filepath.Abs(gitDir)
+	abs, err := gitDirPath(gitDir)
 	if err != nil {
-		return nil, err
-	}
-	// A directory, not a file: git reads a file as "gitdir: PATH", a
-	// pointer to some other repository.
-	if fi, err := os.Lstat(abs); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = fmt.Errorf("%w: %s is not a git directory", ErrNotRepository, gitDir)
-		}
 		return nil, err
 	}
 	commit = strings.ToLower(commit)
@@ -875,4 +867,21 @@ func (f *blobFile) Seek(offset int64, whence int) (int64, error) {
 func (f *blobFile) Close() error {
 	f.closed = true
 	return nil
+}
+
+// gitDirPath is gitDir made absolute, once checked to be a directory, not
+// a file: git reads a file as "gitdir: PATH", a pointer to some other
+// repository.
+func gitDirPath(gitDir string) (string, error) {
+	abs, err := filepath.Abs(gitDir)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Lstat(abs); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("%w: %s is not a git directory", ErrNotRepository, gitDir)
+		}
+		return "", err
+	}
+	return abs, nil
 }

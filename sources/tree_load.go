@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,14 +117,8 @@ func (g *Git) OpenListed(ctx context.Context, gitDir string, l *Listing) (*Tree,
 	if l == nil || !IsFullCommit(l.Commit) {
 		return nil, fmt.Errorf("%w: not a listing of a full commit hash", ErrInvalid)
 	}
-	abs, err := filepath.Abs(gitDir)
+	abs, err := gitDirPath(gitDir)
 	if err != nil {
-		return nil, err
-	}
-	if fi, err := os.Lstat(abs); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = fmt.Errorf("%w: %s is not a git directory", ErrNotRepository, gitDir)
-		}
 		return nil, err
 	}
 	commit := strings.ToLower(l.Commit)

@@ -40,7 +40,9 @@ func (c *stateCommand) Run(args []string) int { return cli.RunResultHelp }
 // stateListCommand prints every address in the state.
 type stateListCommand struct{ s streams }
 
-type stateListArgs struct {
+// stateReadArgs are the options of the state commands that take only
+// -no-color (state list, state pull).
+type stateReadArgs struct {
 	NoColor bool
 }
 
@@ -59,15 +61,21 @@ Options:
 `)
 }
 
-func parseStateListArgs(args []string) (*stateListArgs, hcl.Diagnostics) {
-	a := &stateListArgs{}
-	fs := newFlagSet("state list")
+func parseStateListArgs(args []string) (*stateReadArgs, hcl.Diagnostics) {
+	return parseStateReadArgs("state list", args)
+}
+
+// parseStateReadArgs parses the options of command name, which takes
+// -no-color and no argument.
+func parseStateReadArgs(name string, args []string) (*stateReadArgs, hcl.Diagnostics) {
+	a := &stateReadArgs{}
+	fs := newFlagSet(name)
 	fs.BoolVar(&a.NoColor, "no-color", false, "")
 	if err := parseFlags(fs, args); err != nil {
-		return nil, flagError("state list", err)
+		return nil, flagError(name, err)
 	}
 	if fs.NArg() > 0 {
-		return nil, flagError("state list", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+		return nil, flagError(name, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	return a, nil
 }

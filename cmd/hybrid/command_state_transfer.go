@@ -20,10 +20,6 @@ import (
 // statePullCommand prints the whole state as JSON, whatever the backend.
 type statePullCommand struct{ s streams }
 
-type statePullArgs struct {
-	NoColor bool
-}
-
 func (c *statePullCommand) Synopsis() string { return "Print the state as JSON" }
 
 func (c *statePullCommand) Help() string {
@@ -41,17 +37,8 @@ Options:
 `)
 }
 
-func parseStatePullArgs(args []string) (*statePullArgs, hcl.Diagnostics) {
-	a := &statePullArgs{}
-	fs := newFlagSet("state pull")
-	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, flagError("state pull", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, flagError("state pull", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	}
-	return a, nil
+func parseStatePullArgs(args []string) (*stateReadArgs, hcl.Diagnostics) {
+	return parseStateReadArgs("state pull", args)
 }
 
 func (c *statePullCommand) Run(args []string) int {
