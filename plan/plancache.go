@@ -282,35 +282,14 @@ func (c *PlanCache) Save(path string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for dir := range c.Templates {
-		if !c.used["t:"+dir] {
-			delete(c.Templates, dir)
-			c.dirty = true
-		}
-	}
-	for key := range c.Evals {
-		if !c.used["e:"+key] {
-			delete(c.Evals, key)
-			c.dirty = true
-		}
-	}
-	for id := range c.Secrets {
-		if !c.used["s:"+id] {
-			delete(c.Secrets, id)
-			c.dirty = true
-		}
-	}
-	for oid := range c.Blobs {
-		if !c.used["b:"+oid] {
-			delete(c.Blobs, oid)
-			c.dirty = true
-		}
-	}
-	for commit := range c.Listings {
-		if !c.used["l:"+commit] {
-			delete(c.Listings, commit)
-			c.dirty = true
-		}
+	for _, dropped := range []bool{
+		dropUnused(c.Templates, c.used, "t:"),
+		dropUnused(c.Evals, c.used, "e:"),
+		dropUnused(c.Secrets, c.used, "s:"),
+		dropUnused(c.Blobs, c.used, "b:"),
+		dropUnused(c.Listings, c.used, "l:"),
+	} {
+		c.dirty = c.dirty || dropped
 	}
 	if !c.dirty {
 		return nil
@@ -326,4 +305,17 @@ func (c *PlanCache) Save(path string) error {
 		return nil
 	}
 	return atomicfile.Write(path, buf.Bytes(), 0o600)
+}
+
+// dropUnused deletes the entries of m whose key, after prefix, this plan
+// did not use, and reports whether it deleted any.
+func dropUnused[V any](m map[string]V, used map[string]bool, prefix string) bool {
+	dropped := false
+	for k := range m {
+		if !used[prefix+k] {
+			delete(m, k)
+			dropped = true
+		}
+	}
+	return dropped
 }
