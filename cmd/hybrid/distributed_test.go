@@ -360,7 +360,7 @@ func withoutEnv(env []string, key string) []string {
 	return out
 }
 
-// jsonLines decodes a JSON document.
+// jsonDecode decodes a JSON document.
 func jsonDecode(t testing.TB, s string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(s), v); err != nil {
