@@ -80,6 +80,9 @@ type Local struct {
 	// dirty is set when this client appended to the journal since it
 	// last compacted: releasing the lock compacts.
 	dirty bool
+	// readKey identifies the bytes the last ReadSummary decided from
+	// (see Key); "" when it read no snapshot.
+	readKey string
 }
 
 // known is the store as a client last read or wrote it: while its files are

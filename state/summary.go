@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -129,6 +130,7 @@ func (l *Local) ReadSummary(ctx context.Context) (*State, error) {
 		return nil, l.readErr
 	}
 	sdata, sfi, err := readFile(l.path)
+	l.readKey = ""
 	if err != nil {
 		// No snapshot (a new state), or one that cannot be read: as
 		// Read says.
@@ -137,6 +139,7 @@ func (l *Local) ReadSummary(ctx context.Context) (*State, error) {
 		return s, err
 	}
 	key := summaryKey(sdata, jdata)
+	l.readKey = hex.EncodeToString(key[:])
 	if s := readSummaryFile(l.SummaryPath(), key); s != nil {
 		s.Lazy = &LazyDetails{load: func() (*State, error) {
 			s, _, err := decodeStored(l.path, l.JournalPath(), sdata, jdata)
@@ -157,6 +160,39 @@ func (l *Local) ReadSummary(ctx context.Context) (*State, error) {
 	// changes nothing.
 	_ = writeSummaryFile(l.SummaryPath(), key, summarize(s))
 	return s, nil
+}
+
+// ReadKey identifies the stored state the last ReadSummary returned: the
+// digest of the snapshot's and the journal's bytes it was decoded from, as
+// Key gives it. It is "" before any ReadSummary and when there was no
+// snapshot to read.
+func (l *Local) ReadKey() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.readKey
+}
+
+// Key identifies the stored state as it is now, without decoding it: the
+// digest of the snapshot's and the journal's bytes, which always decode to
+// the same state. It is "" when there is no snapshot. Call it under the
+// lock for a key that no writer moves while it is used.
+func (l *Local) Key(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("read state: %w", err)
+	}
+	jdata, _, err := readJournal(l.JournalPath())
+	if err != nil {
+		return "", fmt.Errorf("read state journal: %w", err)
+	}
+	sdata, _, err := readFile(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read state: %w", err)
+	}
+	key := summaryKey(sdata, jdata)
+	return hex.EncodeToString(key[:]), nil
 }
 
 // readSummaryFile returns the summary in path when it was made from the

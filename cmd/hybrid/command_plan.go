@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/lock"
 	"github.com/hybridcore/hybrid/plan"
 	"github.com/hybridcore/hybrid/sources"
 	"github.com/hybridcore/hybrid/state"
@@ -159,20 +161,44 @@ func runInterruptible(ctx context.Context, s streams, work func() int) int {
 }
 
 func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
-	ws, p, diags := makePlan(ctx, "plan", planRequest{
+	req := planRequest{
 		Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout,
 		NoLock: a.NoLock, NoRefresh: a.NoRefresh,
-	})
-	defer ws.Close()
-	files := map[string]*hcl.File(nil)
-	if ws != nil {
-		files = ws.Parser.Files()
+	}
+	var (
+		p     *plan.Plan
+		needs []pluginNeed
+		diags hcl.Diagnostics
+		files map[string]*hcl.File
+	)
+	var lf *lock.File
+	memo := openPlanMemo(req)
+	if hit := memo.lookup(ctx, req); hit != nil {
+		p, needs, diags = hit.plan, hit.needs, hit.diags
+		// The lockfile is as the plan kept read it: it is part of the
+		// workspace the memo's stamp vouches for.
+		parser := hclparse.NewParser()
+		lf, _ = lock.ReadWith(parser, lock.DefaultFilename)
+		files = parser.Files()
+	} else {
+		pd, made, d := makePlan(ctx, "plan", req)
+		defer pd.ws.Close()
+		p, diags = made, append(memo.pendingDiags(), d...)
+		if pd.ws != nil {
+			files = pd.ws.Parser.Files()
+		}
+		if !diags.HasErrors() {
+			lf, _, _ = readLockfile(pd.ws)
+			needs = planPluginNeeds(pd.ws, p, false)
+			if len(diags) == 0 {
+				memo.keep(pd, p, needs)
+			}
+		}
 	}
 	if !diags.HasErrors() {
 		// Plugins are what the lock says, or the plan is not what apply
 		// would do.
-		lf, _, _ := readLockfile(ws)
-		diags = append(diags, checkPluginBinaries(lf, planPluginNeeds(ws, p, false))...)
+		diags = append(diags, checkPluginBinaries(lf, needs)...)
 	}
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
@@ -251,21 +277,22 @@ type planned struct {
 	ws      *plan.Workspace
 	backend state.Backend
 	state   *state.State
-	unlock  func() error
+	// stateKey identifies the local state's bytes the plan read
+	// (state.Local.ReadKey); "" for other backends.
+	stateKey string
+	unlock   func() error
 }
 
 // makePlan loads the workspace, the lockfile and the state (under the state
 // lock), and plans. Plan is read-only: the lock is released before it
 // returns unless req.KeepLock.
-func makePlan(ctx context.Context, operation string, req planRequest) (*plan.Workspace, *plan.Plan, hcl.Diagnostics) {
+func makePlan(ctx context.Context, operation string, req planRequest) (*planned, *plan.Plan, hcl.Diagnostics) {
 	pd, p, diags := makePlanned(ctx, operation, req)
-	if pd == nil {
-		return nil, p, diags
-	}
 	if pd.unlock != nil && !req.KeepLock {
 		pd.unlock()
+		pd.unlock = nil
 	}
-	return pd.ws, p, diags
+	return pd, p, diags
 }
 
 func makePlanned(ctx context.Context, operation string, req planRequest) (*planned, *plan.Plan, hcl.Diagnostics) {
@@ -390,6 +417,7 @@ func (pd *planned) openState(ctx context.Context, cfg *config.Config, operation 
 		// change, with the details that explain one decoded only when
 		// a change needs them. Apply commits, and reads it whole.
 		st, err = l.ReadSummary(ctx)
+		pd.stateKey = l.ReadKey()
 	} else {
 		st, err = backend.Read(ctx)
 	}

@@ -62,10 +62,11 @@ func (sc mdScenario) run(t *testing.T) (string, *plan.Plan) {
 	}
 
 	t.Chdir(dir)
-	ws, before, diags := makePlan(context.Background(), "plan", planRequest{Inputs: config.Inputs{Environ: os.Environ()}})
+	pd, before, diags := makePlan(context.Background(), "plan", planRequest{Inputs: config.Inputs{Environ: os.Environ()}})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
+	ws = pd.ws
 	renders := map[string]*config.Render{}
 	for _, b := range ws.Builds {
 		renders[b.RenderAddress()] = b.Render

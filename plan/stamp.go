@@ -1,0 +1,207 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Stamp digests the stat of every entry of a workspace: what a plan could
+// read there, without reading it. Two stamps are equal only when no file,
+// directory or link was added, removed, renamed, written, truncated,
+// touched or retyped in between (the stat cache's comparison: type and
+// mode, size, mtime, ctime and inode), with the exceptions StampWorkspace
+// lists.
+type Stamp struct {
+	Digest [sha256.Size]byte
+	// Entries counts what was stat'ed.
+	Entries int
+	// Unsettled names an entry whose stat cannot vouch for its content:
+	// one modified within racyWindow of the walk (a later write in the
+	// same clock tick would leave its stat as it is, git's "racy clean"),
+	// or a .git file whose repository lives elsewhere. A stamp that is not
+	// settled may be compared but must not be kept for later.
+	Unsettled string
+}
+
+// gitKept are the entries of a .git directory a stamp includes: what moves
+// when a checkout's HEAD, branch or index does. The object store is left
+// out: its objects are named by their content, and a plan reads them only
+// through the locked commits.
+var gitKept = []string{"HEAD", "index", "packed-refs", "refs"}
+
+// StampWorkspace stamps the workspace dir, every entry under it without
+// following links (a link is stamped as itself; what it leads to inside
+// the workspace is stamped where it is). The workspace-relative
+// directories in skip are stamped by name only, and of each .git directory
+// only gitKept.
+func StampWorkspace(dir string, skip ...string) (Stamp, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Stamp{}, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	s := &stamper{
+		skip:  map[string]bool{},
+		limit: time.Now().Add(-racyWindow).UnixNano(),
+		slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+	}
+	for _, p := range skip {
+		s.skip[path.Clean(p)] = true
+	}
+	d, err := s.dir(fd, dir, "", nil)
+	if err != nil {
+		return Stamp{}, err
+	}
+	st := Stamp{Digest: d, Entries: int(s.entries), Unsettled: s.unsettled}
+	return st, nil
+}
+
+type stamper struct {
+	skip  map[string]bool
+	limit int64 // ns: an entry changed after it is unsettled
+	// slots bounds the directories read at once beside the caller's.
+	slots chan struct{}
+
+	mu        sync.Mutex
+	entries   int64
+	unsettled string
+}
+
+func (s *stamper) unsettle(rel, why string) {
+	s.mu.Lock()
+	if s.unsettled == "" || rel < s.unsettled {
+		s.unsettled = rel + ": " + why
+	}
+	s.mu.Unlock()
+}
+
+// dir digests the directory open as fd (which it closes): each entry's
+// name and stat, in name order, and for a subdirectory its digest. keep,
+// when set, names the only entries to stamp.
+func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte, error) {
+	f := os.NewFile(uintptr(fd), abs)
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("read directory %s: %w", abs, err)
+	}
+	slices.Sort(names)
+	if keep != nil {
+		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(keep, n) })
+	}
+	stats := make([]unix.Stat_t, len(names))
+	subs := make([]*[sha256.Size]byte, len(names))
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
+	for i, name := range names {
+		if err := s.entry(fd, abs, rel, name, &stats[i]); err != nil {
+			fail(err)
+			break
+		}
+		st := &stats[i]
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR || s.skip[path.Join(rel, name)] {
+			continue
+		}
+		var childKeep []string
+		if name == ".git" {
+			childKeep = gitKept
+		}
+		cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fail(&fs.PathError{Op: "open", Path: path.Join(abs, name), Err: err})
+			break
+		}
+		d := new([sha256.Size]byte)
+		subs[i] = d
+		walk := func() {
+			var err error
+			if *d, err = s.dir(cfd, path.Join(abs, name), path.Join(rel, name), childKeep); err != nil {
+				fail(err)
+			}
+		}
+		select {
+		case s.slots <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-s.slots }()
+				walk()
+			}()
+		default:
+			walk()
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return [sha256.Size]byte{}, firstErr
+	}
+	h := sha256.New()
+	var buf [8 * 6]byte
+	for i, name := range names {
+		st := &stats[i]
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		binary.LittleEndian.PutUint64(buf[0:], uint64(st.Mode))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(st.Size))
+		binary.LittleEndian.PutUint64(buf[16:], uint64(st.Mtim.Nano()))
+		binary.LittleEndian.PutUint64(buf[24:], uint64(st.Ctim.Nano()))
+		binary.LittleEndian.PutUint64(buf[32:], st.Ino)
+		binary.LittleEndian.PutUint64(buf[40:], uint64(st.Dev))
+		h.Write(buf[:])
+		if subs[i] != nil {
+			h.Write(subs[i][:])
+		}
+	}
+	s.mu.Lock()
+	s.entries += int64(len(names))
+	s.mu.Unlock()
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d, nil
+}
+
+// entry stats name in the directory fd into st, as the stamp records it: a
+// skipped directory by its type alone, an entry removed while the walk
+// read its directory as gone.
+func (s *stamper) entry(fd int, abs, rel, name string, st *unix.Stat_t) error {
+	if err := unix.Fstatat(fd, name, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			*st = unix.Stat_t{}
+			return nil
+		}
+		return &fs.PathError{Op: "stat", Path: path.Join(abs, name), Err: err}
+	}
+	childRel := path.Join(rel, name)
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && (s.skip[childRel] || name == ".git") {
+		// A skipped directory by its name and type only: what it holds
+		// is not an input. A .git directory is stamped by what it
+		// keeps: git rewrites the directory itself for its temporary
+		// files.
+		*st = unix.Stat_t{Mode: unix.S_IFDIR}
+		return nil
+	}
+	if st.Mtim.Nano() >= s.limit || st.Ctim.Nano() >= s.limit {
+		s.unsettle(childRel, "changed less than "+racyWindow.String()+" ago")
+	}
+	if name == ".git" && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		s.unsettle(childRel, "a .git file: its repository lives elsewhere")
+	}
+	return nil
+}
