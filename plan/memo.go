@@ -68,7 +68,8 @@ func NewMemo(inputs []byte, state string, p *Plan, extra []byte) (*Memo, error) 
 
 // memoPlan is a plan as its memo holds it: gob, several times faster to
 // decode than a plan file's JSON, with what gob cannot tell apart (an
-// empty list or map from none) said in Empty.
+// empty list or map from none, a pointer to a zero value from none) said
+// in Empty.
 type memoPlan struct {
 	Plan    Plan // without Changes
 	Empty   uint8
@@ -87,6 +88,7 @@ const (
 	emptyInputs
 	emptyValues
 	emptyDependsOn
+	zeroLastDuration
 )
 
 func toMemo(p *Plan) *memoPlan {
@@ -99,7 +101,8 @@ func toMemo(p *Plan) *memoPlan {
 		mc.Empty = emptyBit(c.Reasons != nil && len(c.Reasons) == 0, emptyReasons) |
 			emptyBit(c.Inputs != nil && len(c.Inputs) == 0, emptyInputs) |
 			emptyBit(c.Values != nil && len(c.Values) == 0, emptyValues) |
-			emptyBit(c.DependsOn != nil && len(c.DependsOn) == 0, emptyDependsOn)
+			emptyBit(c.DependsOn != nil && len(c.DependsOn) == 0, emptyDependsOn) |
+			emptyBit(c.LastDurationSeconds != nil && *c.LastDurationSeconds == 0, zeroLastDuration)
 		m.Changes[i] = mc
 	}
 	return m
@@ -137,6 +140,9 @@ func (m *Memo) DecodePlan() (*Plan, error) {
 		}
 		if mc.Empty&emptyDependsOn != 0 {
 			c.DependsOn = []string{}
+		}
+		if mc.Empty&zeroLastDuration != 0 {
+			c.LastDurationSeconds = new(int64)
 		}
 		p.Changes[i] = c
 	}

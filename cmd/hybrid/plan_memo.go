@@ -222,6 +222,7 @@ func (m *planMemo) keep(pd *planned, p *plan.Plan, needs []pluginNeed) {
 	}
 	rec, err := plan.NewMemo(m.inputs, pd.stateKey, p, extra)
 	if err != nil {
+		slog.Debug("plan memo: not kept", "error", err)
 		return
 	}
 	// The memo only spares the next plan work: failing to keep it
