@@ -34,10 +34,11 @@ type Stamp struct {
 }
 
 // gitKept are the entries of a .git directory a stamp includes: what moves
-// when a checkout's HEAD, branch or index does. The object store is left
-// out: its objects are named by their content, and a plan reads them only
-// through the locked commits.
-var gitKept = []string{"HEAD", "index", "packed-refs", "refs"}
+// when a checkout's HEAD, branch or index does, and the repository's own
+// settings and excludes, which change what git status reports. The object
+// store is left out: its objects are named by their content, and a plan
+// reads them only through the locked commits.
+var gitKept = []string{"HEAD", "config", "index", "info", "packed-refs", "refs"}
 
 // StampWorkspace stamps the workspace dir, every entry under it without
 // following links (a link is stamped as itself; what it leads to inside
@@ -204,4 +205,35 @@ func (s *stamper) entry(fd int, abs, rel, name string, st *unix.Stat_t) error {
 		s.unsettle(childRel, "a .git file: its repository lives elsewhere")
 	}
 	return nil
+}
+
+// StampFiles stamps files outside the workspace that a plan's result
+// depends on (git's own settings): each path with its stat, following
+// links, or as absent.
+func StampFiles(paths ...string) Stamp {
+	h := sha256.New()
+	limit := time.Now().Add(-racyWindow).UnixNano()
+	var st Stamp
+	var buf [8 * 5]byte
+	for _, p := range paths {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+		var s unix.Stat_t
+		if err := unix.Stat(p, &s); err != nil {
+			h.Write([]byte("absent " + err.Error()))
+			continue
+		}
+		st.Entries++
+		if (s.Mtim.Nano() >= limit || s.Ctim.Nano() >= limit) && st.Unsettled == "" {
+			st.Unsettled = p + ": changed less than " + racyWindow.String() + " ago"
+		}
+		binary.LittleEndian.PutUint64(buf[0:], uint64(s.Mode))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(s.Size))
+		binary.LittleEndian.PutUint64(buf[16:], uint64(s.Mtim.Nano()))
+		binary.LittleEndian.PutUint64(buf[24:], uint64(s.Ctim.Nano()))
+		binary.LittleEndian.PutUint64(buf[32:], s.Ino)
+		h.Write(buf[:])
+	}
+	h.Sum(st.Digest[:0])
+	return st
 }

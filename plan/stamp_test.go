@@ -22,6 +22,8 @@ func stampFixture(t *testing.T) string {
 		"sources/repo/README.md":              "readme\n",
 		"sources/repo/.git/HEAD":              "0123456789012345678901234567890123456789\n",
 		"sources/repo/.git/index":             "index\n",
+		"sources/repo/.git/config":            "[core]\n",
+		"sources/repo/.git/info/exclude":      "*.tmp\n",
 		"sources/repo/.git/refs/heads/main":   "0123456789012345678901234567890123456789\n",
 		"sources/repo/.git/objects/01/234567": "blob\n",
 		"state/packer-hybrid.json":            "{}\n",
@@ -112,6 +114,8 @@ func TestStampSeesEveryChange(t *testing.T) {
 		{"checkout branch moved", write("sources/repo/.git/refs/heads/main", "9876543210987654321098765432109876543210\n")},
 		{"checkout index written", write("sources/repo/.git/index", "index2\n")},
 		{"checkout file edited", write("sources/repo/README.md", "README\n")},
+		{"checkout settings edited", write("sources/repo/.git/config", "[core]\n\tautocrlf = true\n")},
+		{"checkout excludes edited", write("sources/repo/.git/info/exclude", "*.log\n")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := stampFixture(t)
@@ -193,5 +197,36 @@ func TestStampIsDeterministic(t *testing.T) {
 	}
 	if _, err := StampWorkspace(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing workspace was stamped")
+	}
+}
+
+// TestStampFiles: files outside the workspace are stamped by their stat,
+// or as absent.
+func TestStampFiles(t *testing.T) {
+	defer func(w time.Duration) { racyWindow = w }(racyWindow)
+	racyWindow = 0
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gitconfig")
+	absent := StampFiles(cfg)
+	if err := os.WriteFile(cfg, []byte("[user]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(cfg, old, old); err != nil {
+		t.Fatal(err)
+	}
+	present := StampFiles(cfg)
+	if present.Digest == absent.Digest || present.Entries != 1 || present.Unsettled != "" {
+		t.Fatalf("absent %+v, present %+v", absent, present)
+	}
+	if err := os.WriteFile(cfg, []byte("[core]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if StampFiles(cfg).Digest == present.Digest {
+		t.Error("an edited file stamps the same")
+	}
+	racyWindow = time.Hour
+	if s := StampFiles(cfg); s.Unsettled == "" {
+		t.Error("a file written now is settled")
 	}
 }

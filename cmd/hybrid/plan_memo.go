@@ -10,6 +10,7 @@ import (
 	"hash"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -108,13 +109,49 @@ func openPlanMemo(req planRequest) *planMemo {
 	}
 	field(fmt.Sprintf("targets %q envs %q refresh %t lock %t", req.Targets, req.Envs, !req.NoRefresh, !req.NoLock))
 	mac.Write(stamp.Digest[:])
+	// What git status reports of the checkouts also depends on git and
+	// its settings outside the workspace.
+	git := plan.StampFiles(gitFiles()...)
+	mac.Write(git.Digest[:])
+	unsettled := stamp.Unsettled
+	if unsettled == "" {
+		unsettled = git.Unsettled
+	}
 	slog.Debug("phase", "phase", "stamp the workspace", "duration", time.Since(start).Round(time.Microsecond), "entries", stamp.Entries)
 	return &planMemo{
 		path:      filepath.Join(stateDir, plan.MemoFilename),
 		dir:       dir,
 		inputs:    mac.Sum(nil),
-		unsettled: stamp.Unsettled,
+		unsettled: unsettled,
 	}
+}
+
+// gitFiles are the files outside the workspace that change what git
+// reports of a checkout: the git binary on PATH and git's system, global
+// and XDG settings, excludes and attributes (a core.excludesFile elsewhere
+// is not among them).
+func gitFiles() []string {
+	var files []string
+	if bin, err := exec.LookPath("git"); err == nil {
+		files = append(files, bin)
+	}
+	files = append(files, "/etc/gitconfig")
+	home, _ := os.UserHomeDir()
+	if g := os.Getenv("GIT_CONFIG_GLOBAL"); g != "" {
+		files = append(files, g)
+	} else if home != "" {
+		files = append(files, filepath.Join(home, ".gitconfig"))
+	}
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" && home != "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	if xdg != "" {
+		for _, f := range []string{"config", "ignore", "attributes"} {
+			files = append(files, filepath.Join(xdg, "git", f))
+		}
+	}
+	return files
 }
 
 // writeExecutable writes what identifies the running hybrid's executable.
