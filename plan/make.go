@@ -169,8 +169,11 @@ func Make(ctx context.Context, ws *Workspace, opts Options) (*Plan, hcl.Diagnost
 	}
 	logPhase("fingerprint renders and builds", t)
 	t = time.Now()
-	for _, n := range srcNodes {
-		c, d := pl.source(ctx, n)
+	// Reading the checkouts runs git several times each: at once.
+	probes := make([]checkout, len(srcNodes))
+	parallel(len(srcNodes), func(i int) { probes[i] = pl.probeCheckout(ctx, srcNodes[i]) })
+	for i, n := range srcNodes {
+		c, d := pl.source(n, probes[i])
 		diags = append(diags, d...)
 		pl.add(p, n, c)
 	}
@@ -406,6 +409,35 @@ func (pl *planner) checkoutNeeded(n *node) (bool, string) {
 	return false, ""
 }
 
+// checkout is what a source's checkout looked like to the plan.
+type checkout struct {
+	// statErr is why the checkout directory is not there (nil when it is).
+	statErr error
+	// probed is set when git read the checkout: head is its HEAD commit
+	// and dirty its files with changes, or the errors reading them.
+	probed   bool
+	head     string
+	headErr  error
+	dirty    []string
+	dirtyErr error
+}
+
+// probeCheckout reads a source's checkout: whether it is there, and with
+// git (when the plan has it), its HEAD and local changes.
+func (pl *planner) probeCheckout(ctx context.Context, n *node) checkout {
+	src := pl.ws.Config.Sources[n.source]
+	dir := filepath.Join(pl.ws.Config.Dir, filepath.FromSlash(src.Path))
+	var co checkout
+	if _, co.statErr = os.Stat(dir); co.statErr != nil || pl.opts.Git == nil {
+		return co
+	}
+	co.probed = true
+	if co.head, co.headErr = pl.opts.Git.Head(ctx, dir); co.headErr == nil {
+		co.dirty, co.dirtyErr = pl.opts.Git.Dirty(ctx, dir)
+	}
+	return co
+}
+
 // recordedSourceFingerprint is the fingerprint of the checkout a state
 // record describes, computed over the same inputs as a planned source's.
 func recordedSourceFingerprint(rec *state.Source) string {
@@ -416,7 +448,7 @@ func recordedSourceFingerprint(rec *state.Source) string {
 // commit only when a build that reads it will run (or a -target names it);
 // otherwise the change is a no-op whose Note says how the checkout differs
 // from the lock, since nothing this apply runs reads it.
-func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostics) {
+func (pl *planner) source(n *node, co checkout) (*Change, hcl.Diagnostics) {
 	cfg := pl.ws.Config
 	src := cfg.Sources[n.source]
 	pin := pl.opts.Lock.Sources[n.source]
@@ -429,10 +461,8 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 	}
 	var reasons []Reason
 	action := NoOp
-	dir := filepath.Join(cfg.Dir, filepath.FromSlash(src.Path))
-	_, statErr := os.Stat(dir)
 	switch {
-	case statErr != nil:
+	case co.statErr != nil:
 		action = Create
 		if rec != nil {
 			action = Update
@@ -449,12 +479,12 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 			Message: fmt.Sprintf("never synced: check out %s at %s", src.Path, short(pin.Commit))})
 	}
 	var diags hcl.Diagnostics
-	if statErr == nil && pl.opts.Git != nil {
-		head, err := pl.opts.Git.Head(ctx, dir)
-		if err != nil {
+	if co.probed {
+		if co.headErr != nil {
 			return c, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read source checkout",
-				Detail: fmt.Sprintf("%s: %v. Remove the directory to let hybrid check it out again.", src.Path, err)}}
+				Detail: fmt.Sprintf("%s: %v. Remove the directory to let hybrid check it out again.", src.Path, co.headErr)}}
 		}
+		head := co.head
 		if head != pin.Commit && (rec == nil || rec.Commit == pin.Commit) {
 			if action == NoOp {
 				action = Update
@@ -462,8 +492,7 @@ func (pl *planner) source(ctx context.Context, n *node) (*Change, hcl.Diagnostic
 			reasons = append(reasons, Reason{Kind: ReasonSourceDrift, Input: src.Path, Before: short(head), After: short(pin.Commit),
 				Message: fmt.Sprintf("checkout %s is at %s, not the locked %s", src.Path, orNone(short(head)), short(pin.Commit))})
 		}
-		dirty, err := pl.opts.Git.Dirty(ctx, dir)
-		if err == nil && len(dirty) > 0 {
+		if dirty := co.dirty; co.dirtyErr == nil && len(dirty) > 0 {
 			if action == NoOp {
 				action = Update
 			}
