@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,25 +41,33 @@ type Stamp struct {
 // reads them only through the locked commits.
 var gitKept = []string{"HEAD", "config", "index", "info", "packed-refs", "refs"}
 
+// Owned is a workspace directory where hybrid keeps files of its own (the
+// state directory): its entries whose names start with one of Prefixes are
+// not stamped, nor is the directory's own stat, which their writes move.
+// Anything else in it is.
+type Owned struct {
+	Dir      string
+	Prefixes []string
+}
+
 // StampWorkspace stamps the workspace dir, every entry under it without
 // following links (a link is stamped as itself; what it leads to inside
-// the workspace is stamped where it is). The workspace-relative
-// directories in skip are stamped by name only, and of each .git directory
-// only gitKept.
-func StampWorkspace(dir string, skip ...string) (Stamp, error) {
+// the workspace is stamped where it is), but hybrid's own files in the
+// owned directories, and of each .git directory only gitKept.
+func StampWorkspace(dir string, owned ...Owned) (Stamp, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return Stamp{}, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	s := &stamper{
-		skip:  map[string]bool{},
+		owned: map[string][]string{},
 		limit: time.Now().Add(-racyWindow).UnixNano(),
 		slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 	}
-	for _, p := range skip {
-		s.skip[path.Clean(p)] = true
+	for _, o := range owned {
+		s.owned[path.Clean(o.Dir)] = o.Prefixes
 	}
-	d, err := s.dir(fd, dir, "", nil)
+	d, err := s.dir(fd, dir, "", nil, nil)
 	if err != nil {
 		return Stamp{}, err
 	}
@@ -67,8 +76,8 @@ func StampWorkspace(dir string, skip ...string) (Stamp, error) {
 }
 
 type stamper struct {
-	skip  map[string]bool
-	limit int64 // ns: an entry changed after it is unsettled
+	owned map[string][]string // workspace-relative directory: prefixes
+	limit int64               // ns: an entry changed after it is unsettled
 	// slots bounds the directories read at once beside the caller's.
 	slots chan struct{}
 
@@ -87,8 +96,9 @@ func (s *stamper) unsettle(rel, why string) {
 
 // dir digests the directory open as fd (which it closes): each entry's
 // name and stat, in name order, and for a subdirectory its digest. keep,
-// when set, names the only entries to stamp.
-func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte, error) {
+// when set, names the only entries to stamp; entries whose names start
+// with one of drop are not stamped.
+func (s *stamper) dir(fd int, abs, rel string, keep, drop []string) ([sha256.Size]byte, error) {
 	f := os.NewFile(uintptr(fd), abs)
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
@@ -96,9 +106,10 @@ func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte
 		return [sha256.Size]byte{}, fmt.Errorf("read directory %s: %w", abs, err)
 	}
 	slices.Sort(names)
-	if keep != nil {
-		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(keep, n) })
-	}
+	names = slices.DeleteFunc(names, func(n string) bool {
+		return (keep != nil && !slices.Contains(keep, n)) ||
+			slices.ContainsFunc(drop, func(prefix string) bool { return strings.HasPrefix(n, prefix) })
+	})
 	stats := make([]unix.Stat_t, len(names))
 	subs := make([]*[sha256.Size]byte, len(names))
 	var wg sync.WaitGroup
@@ -117,13 +128,14 @@ func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte
 			break
 		}
 		st := &stats[i]
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR || s.skip[path.Join(rel, name)] {
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			continue
 		}
 		var childKeep []string
 		if name == ".git" {
 			childKeep = gitKept
 		}
+		childDrop := s.owned[path.Join(rel, name)]
 		cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			fail(&fs.PathError{Op: "open", Path: path.Join(abs, name), Err: err})
@@ -133,7 +145,7 @@ func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte
 		subs[i] = d
 		walk := func() {
 			var err error
-			if *d, err = s.dir(cfd, path.Join(abs, name), path.Join(rel, name), childKeep); err != nil {
+			if *d, err = s.dir(cfd, path.Join(abs, name), path.Join(rel, name), childKeep, childDrop); err != nil {
 				fail(err)
 			}
 		}
@@ -178,9 +190,9 @@ func (s *stamper) dir(fd int, abs, rel string, keep []string) ([sha256.Size]byte
 	return d, nil
 }
 
-// entry stats name in the directory fd into st, as the stamp records it: a
-// skipped directory by its type alone, an entry removed while the walk
-// read its directory as gone.
+// entry stats name in the directory fd into st, as the stamp records it:
+// an owned or .git directory by its type alone, an entry removed while the
+// walk read its directory as gone.
 func (s *stamper) entry(fd int, abs, rel, name string, st *unix.Stat_t) error {
 	if err := unix.Fstatat(fd, name, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if err == unix.ENOENT {
@@ -190,11 +202,11 @@ func (s *stamper) entry(fd int, abs, rel, name string, st *unix.Stat_t) error {
 		return &fs.PathError{Op: "stat", Path: path.Join(abs, name), Err: err}
 	}
 	childRel := path.Join(rel, name)
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR && (s.skip[childRel] || name == ".git") {
-		// A skipped directory by its name and type only: what it holds
-		// is not an input. A .git directory is stamped by what it
-		// keeps: git rewrites the directory itself for its temporary
-		// files.
+	_, owned := s.owned[childRel]
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && (owned || name == ".git") {
+		// Stamped by what they hold, not their own stat: hybrid writes
+		// its files in an owned directory, git its temporary files in
+		// .git.
 		*st = unix.Stat_t{Mode: unix.S_IFDIR}
 		return nil
 	}

@@ -55,7 +55,7 @@ func stampFixture(t *testing.T) string {
 
 func mustStamp(t *testing.T, dir string) Stamp {
 	t.Helper()
-	s, err := StampWorkspace(dir, "state")
+	s, err := StampWorkspace(dir, Owned{Dir: "state", Prefixes: []string{"packer-hybrid.", ".hybrid-tmp-"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +114,7 @@ func TestStampSeesEveryChange(t *testing.T) {
 		{"checkout branch moved", write("sources/repo/.git/refs/heads/main", "9876543210987654321098765432109876543210\n")},
 		{"checkout index written", write("sources/repo/.git/index", "index2\n")},
 		{"checkout file edited", write("sources/repo/README.md", "README\n")},
+		{"a file of someone's in the state directory", write("state/notes.txt", "")},
 		{"checkout settings edited", write("sources/repo/.git/config", "[core]\n\tautocrlf = true\n")},
 		{"checkout excludes edited", write("sources/repo/.git/info/exclude", "*.log\n")},
 	} {
@@ -137,6 +138,7 @@ func TestStampSeesEveryChange(t *testing.T) {
 	}{
 		{"state written", write("state/packer-hybrid.json", "{\"serial\": 2}\n")},
 		{"state file added", write("state/packer-hybrid.planmemo", "memo")},
+		{"state written atomically", write("state/.hybrid-tmp-packer-hybrid.json-123", "{}")},
 		{"git object added", func(dir string) error {
 			return os.WriteFile(filepath.Join(dir, "sources", "repo", ".git", "objects", "01", "999999"), []byte("blob"), 0o644)
 		}},

@@ -13,17 +13,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hybridcore/hybrid/config"
+	"github.com/hybridcore/hybrid/internal/atomicfile"
 	"github.com/hybridcore/hybrid/internal/version"
 	"github.com/hybridcore/hybrid/plan"
 )
 
-// MemoEnv turns the plan memo off when set to "off": every plan is made
+// memoEnv turns the plan memo off when set to "off": every plan is made
 // from scratch.
 const memoEnv = "HYBRID_PLAN_MEMO"
 
@@ -36,9 +38,10 @@ const memoEnv = "HYBRID_PLAN_MEMO"
 // version and executable (path, size, mtime, inode); the workspace's
 // absolute path; the whole process environment (HYBRID_VAR_ values,
 // PACKER_* and PATH included); the options that change a plan (-var,
-// -var-file with its file's bytes, -target, -env, -refresh, -lock); and
-// the plan.Stamp of every entry of the workspace but the state directory
-// and git object stores. The state is compared separately, under its lock,
+// -var-file with its file's bytes, -target, -env, -refresh, -lock); the
+// plan.Stamp of every entry of the workspace but hybrid's own files in the
+// state directory and git object stores; and the stat of git and its settings (gitFiles). The
+// state is compared separately, under its lock,
 // by the digest of its bytes. A plan is kept only when it had no
 // diagnostic, was made against the local state in the default state
 // directory, and no entry of the workspace changed within the racy window
@@ -71,7 +74,10 @@ func openPlanMemo(req planRequest) *planMemo {
 	if err != nil {
 		return nil
 	}
-	stamp, err := plan.StampWorkspace(dir, config.DefaultDirectories.State)
+	// hybrid's own files in the state directory are not inputs: the
+	// state is compared by its bytes, the caches cannot change a plan.
+	stamp, err := plan.StampWorkspace(dir, plan.Owned{Dir: config.DefaultDirectories.State,
+		Prefixes: []string{strings.TrimSuffix(stateFilename, "json"), atomicfile.TempPrefix}})
 	if err != nil {
 		slog.Debug("plan memo: cannot stamp the workspace", "error", err)
 		return nil
