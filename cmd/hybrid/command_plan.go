@@ -161,44 +161,16 @@ func runInterruptible(ctx context.Context, s streams, work func() int) int {
 }
 
 func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
-	req := planRequest{
+	o := planOrReuse(ctx, planRequest{
 		Inputs: a.Inputs, Targets: a.Targets, Envs: a.Envs, LockTimeout: a.LockTimeout,
 		NoLock: a.NoLock, NoRefresh: a.NoRefresh,
-	}
-	var (
-		p     *plan.Plan
-		needs []pluginNeed
-		diags hcl.Diagnostics
-		files map[string]*hcl.File
-	)
-	var lf *lock.File
-	memo := openPlanMemo(req)
-	if hit := memo.lookup(ctx, req); hit != nil {
-		p, needs, diags = hit.plan, hit.needs, hit.diags
-		// The lockfile is as the plan kept read it: it is part of the
-		// workspace the memo's stamp vouches for.
-		parser := hclparse.NewParser()
-		lf, _ = lock.ReadWith(parser, lock.DefaultFilename)
-		files = parser.Files()
-	} else {
-		pd, made, d := makePlan(ctx, "plan", req)
-		defer pd.ws.Close()
-		p, diags = made, append(memo.pendingDiags(), d...)
-		if pd.ws != nil {
-			files = pd.ws.Parser.Files()
-		}
-		if !diags.HasErrors() {
-			lf, _, _ = readLockfile(pd.ws)
-			needs = planPluginNeeds(pd.ws, p, false)
-			if len(diags) == 0 {
-				memo.keep(pd, p, needs)
-			}
-		}
-	}
+	})
+	defer o.ws.Close()
+	p, diags, files := o.plan, o.diags, o.files
 	if !diags.HasErrors() {
 		// Plugins are what the lock says, or the plan is not what apply
 		// would do.
-		diags = append(diags, checkPluginBinaries(lf, needs)...)
+		diags = append(diags, checkPluginBinaries(o.lock, o.needs)...)
 	}
 	if diags.HasErrors() {
 		v.diagnostics(files, diags)
@@ -237,6 +209,48 @@ func (c *planCommand) run(ctx context.Context, a *planArgs, v *view) int {
 		fmt.Fprintf(c.s.Out, "\nSaved the plan to %s. Apply exactly this plan with:\n    hybrid apply %s\n", a.Out, a.Out)
 	}
 	return planExitCode(a, p)
+}
+
+// planOutcome is a plan as the plan command prints it, made or reused.
+type planOutcome struct {
+	plan  *plan.Plan
+	diags hcl.Diagnostics
+	// files are the files read, for diagnostics with snippets.
+	files map[string]*hcl.File
+	// lock is the lockfile, and needs the plugins the builds need, for
+	// the check of the plugin binaries every plan makes.
+	lock  *lock.File
+	needs []pluginNeed
+	// ws is the workspace loaded, nil when the plan was reused.
+	ws *plan.Workspace
+}
+
+// planOrReuse makes the plan req asks for, or reuses the last one when
+// nothing it was made from moved (planMemo), and keeps a plan made
+// without diagnostics for the next time.
+func planOrReuse(ctx context.Context, req planRequest) planOutcome {
+	memo := openPlanMemo(req)
+	if hit := memo.lookup(ctx, req); hit != nil {
+		// The lockfile is as the reused plan read it: the memo's stamp
+		// vouches for it.
+		parser := hclparse.NewParser()
+		if lf, d := lock.ReadWith(parser, lock.DefaultFilename); lf != nil && !d.HasErrors() {
+			return planOutcome{plan: hit.plan, diags: hit.diags, files: parser.Files(), lock: lf, needs: hit.needs}
+		}
+	}
+	pd, p, diags := makePlan(ctx, "plan", req)
+	o := planOutcome{plan: p, diags: append(memo.pendingDiags(), diags...), ws: pd.ws}
+	if pd.ws != nil {
+		o.files = pd.ws.Parser.Files()
+	}
+	if !o.diags.HasErrors() {
+		o.lock, _, _ = readLockfile(pd.ws)
+		o.needs = planPluginNeeds(pd.ws, p, false)
+		if len(o.diags) == 0 {
+			memo.keep(pd, p, o.needs)
+		}
+	}
+	return o
 }
 
 // planExitCode is 2 for a plan with changes under -detailed-exitcode, else 0.
