@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,7 +192,22 @@ func TestStampUnsettled(t *testing.T) {
 // walk is scheduled, and a missing workspace is an error.
 func TestStampIsDeterministic(t *testing.T) {
 	dir := stampFixture(t)
+	// Enough directories that the walk reads many at once.
+	for i := range 40 {
+		sub := filepath.Join(dir, "templates", fmt.Sprintf("t%02d", i), "scripts")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 5 {
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("s%d.sh", j)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	first := mustStamp(t, dir)
+	if first.Entries < 19+40*7 {
+		t.Fatalf("stamped %d entries", first.Entries)
+	}
 	for range 20 {
 		if s := mustStamp(t, dir); s.Digest != first.Digest || s.Entries != first.Entries {
 			t.Fatalf("stamps differ: %+v, then %+v", first, s)
