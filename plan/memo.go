@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
-	"os"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 )
 
 // MemoFilename is the plan memo, kept beside the state file.
@@ -152,7 +152,7 @@ func (m *Memo) DecodePlan() (*Plan, error) {
 // ReadMemo reads the memo at path: nil when there is none, or none this
 // hybrid can use.
 func ReadMemo(path string) *Memo {
-	data, err := os.ReadFile(path)
+	data, err := wsroot.ReadOwn(path)
 	if err != nil {
 		return nil
 	}

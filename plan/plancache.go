@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 	"github.com/hybridcore/hybrid/sources"
 	"github.com/hybridcore/hybrid/templates"
 )
@@ -77,7 +78,7 @@ func NewPlanCache() *PlanCache {
 // LoadPlanCache reads the cache at path; a missing or unreadable cache is
 // an empty one.
 func LoadPlanCache(path string) *PlanCache {
-	data, err := os.ReadFile(path)
+	data, err := wsroot.ReadOwn(path)
 	if err != nil {
 		return NewPlanCache()
 	}

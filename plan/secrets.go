@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 )
 
 // DigestKeyFilename is the workspace's secret digest key, beside the state
@@ -98,7 +99,7 @@ func LoadDigestKey(stateDir string, create bool) ([]byte, error) {
 		return []byte(k), nil
 	}
 	path := filepath.Join(stateDir, DigestKeyFilename)
-	b, err := os.ReadFile(path)
+	b, err := wsroot.ReadOwn(path)
 	switch {
 	case err == nil:
 		k := strings.TrimSpace(string(b))

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hybridcore/hybrid/internal/atomicfile"
+	"github.com/hybridcore/hybrid/internal/wsroot"
 )
 
 // StatCacheFilename is the stat cache, kept beside the state file.
@@ -84,7 +85,7 @@ func NewStatCache() *StatCache {
 // LoadStatCache reads the cache at path. A missing or unreadable cache is an
 // empty one: the cache is an optimisation, never a source of truth.
 func LoadStatCache(path string) *StatCache {
-	data, err := os.ReadFile(path)
+	data, err := wsroot.ReadOwn(path)
 	if err != nil {
 		return NewStatCache()
 	}

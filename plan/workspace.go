@@ -517,7 +517,7 @@ func (ws *Workspace) checkDirs() hcl.Diagnostics {
 	state := path.Join(d.State, "packer-hybrid.json")
 	for _, f := range []string{
 		lock.DefaultFilename, state, state + ".backup", state + ".lock", state + ".lock.info", state + ".summary",
-		path.Join(d.State, StatCacheFilename), path.Join(d.State, PlanCacheFilename), path.Join(d.State, DigestKeyFilename),
+		path.Join(d.State, StatCacheFilename), path.Join(d.State, PlanCacheFilename), path.Join(d.State, DigestKeyFilename), path.Join(d.State, MemoFilename),
 		path.Join(d.Logs, "hybrid.log"),
 	} {
 		if fi, err := root.Lstat(f); err == nil && fi.Mode()&fs.ModeSymlink != 0 {

@@ -70,6 +70,10 @@ func openPlanMemo(req planRequest) *planMemo {
 		return nil
 	}
 	stateDir := filepath.Join(dir, config.DefaultDirectories.State)
+	if fi, err := os.Lstat(stateDir); err != nil || !fi.IsDir() {
+		// No state directory yet, or a link the plan will refuse.
+		return nil
+	}
 	key, err := plan.LoadDigestKey(stateDir, false)
 	if err != nil {
 		return nil

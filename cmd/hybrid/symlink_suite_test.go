@@ -237,6 +237,8 @@ func TestSymlinkSuite(t *testing.T) {
 		{name: "lockfile links to /proc/self/environ", setup: link("/proc/self/environ", "hybrid.lock.hcl")},
 		{name: "state file links outside", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "state"), 0o755) }, link("OUTSIDE/secret", "state/packer-hybrid.json")), apply: true},
 		{name: "stat cache links outside", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "state"), 0o755) }, link("OUTSIDE/secret", "state/packer-hybrid.statcache")), apply: true},
+		{name: "plan cache links to /dev/zero", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "state"), 0o755) }, link("/dev/zero", "state/packer-hybrid.plancache")), apply: true},
+		{name: "plan memo links outside", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "state"), 0o755) }, link("OUTSIDE/secret", "state/packer-hybrid.planmemo")), apply: true},
 		{name: "digest key links outside", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "state"), 0o755) }, link("OUTSIDE/secret", "state/packer-hybrid.key")), apply: true},
 		{name: "hybrid.log links outside", setup: both(func(t *testing.T, ws, _ string) { os.MkdirAll(filepath.Join(ws, "logs"), 0o755) }, link("OUTSIDE/secret", "logs/hybrid.log")), apply: true},
 		// Directories hybrid writes.

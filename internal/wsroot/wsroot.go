@@ -288,3 +288,29 @@ func (r *Root) WriteFile(rel string, data []byte, perm fs.FileMode) (changed boo
 	}
 	return true, nil
 }
+
+// ReadOwn reads a file hybrid keeps for itself at path (a cache, the
+// digest key): never through a link, since hybrid writes none, and only a
+// regular file, so a link to /dev/zero or a FIFO in its place cannot hang
+// or exhaust a command. The directory holding it must have been checked
+// to be a real one (CheckDir).
+func ReadOwn(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is not a regular file")}
+	}
+	data := make([]byte, 0, fi.Size()+512)
+	buf := bytes.NewBuffer(data)
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return buf.Bytes(), nil
+}

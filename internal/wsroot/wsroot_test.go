@@ -107,3 +107,38 @@ func TestWritesStayInside(t *testing.T) {
 		t.Errorf("written %q mode %v", b, fi.Mode().Perm())
 	}
 }
+
+// TestReadOwnRefusesLinksAndSpecialFiles: hybrid's own files are read only
+// when they are regular files, never through a link.
+func TestReadOwnRefusesLinksAndSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "packer-hybrid.statcache")
+	if err := os.WriteFile(own, []byte("cache"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadOwn(own); err != nil || string(b) != "cache" {
+		t.Fatalf("ReadOwn = %q, %v", b, err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"outside": outside, "zero": "/dev/zero", "fifo": fifo} {
+		link := filepath.Join(dir, "link-"+name)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := ReadOwn(link); err == nil {
+			t.Errorf("a link to %s was read: %d bytes", name, len(b))
+		}
+	}
+	for _, p := range []string{fifo, "/dev/zero", dir} {
+		if _, err := ReadOwn(p); err == nil {
+			t.Errorf("%s was read", p)
+		}
+	}
+}
