@@ -246,7 +246,7 @@ func (m *planMemo) lookup(ctx context.Context, req planRequest) *memoHit {
 		return nil
 	}
 	slog.Debug("phase", "phase", "reuse the last plan", "duration", time.Since(start).Round(time.Microsecond))
-	slog.Debug("plan memo", "reused", true)
+	slog.Debug("plan memo", "reused", true, "why", "nothing the last plan was made from moved; "+memoEnv+"=off plans from scratch")
 	return hit
 }
 
