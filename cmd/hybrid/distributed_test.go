@@ -672,6 +672,10 @@ func TestDistributedWorkerKill(t *testing.T) {
 		t.Fatalf("plan exited %d:\n%s", code, out)
 	}
 	auditBuilds(t, connStr)
+	// Workers started while the apply runs copy the workspace as it was
+	// before: the coordinator's is being written to.
+	pristine := filepath.Join(root, "pristine")
+	copyTree(t, ws, pristine)
 	var (
 		mu      sync.Mutex
 		workers = map[string]*workerProc{}
@@ -681,7 +685,7 @@ func TestDistributedWorkerKill(t *testing.T) {
 		n++
 		name := fmt.Sprintf("w%d", n)
 		dir := filepath.Join(root, name)
-		copyTree(t, ws, dir)
+		copyTree(t, pristine, dir)
 		workers[name] = startWorker(t, bin, dir, env, name, "-concurrency=2")
 	}
 	for range 4 {
