@@ -235,19 +235,30 @@ func (m *planMemo) lookup(ctx context.Context, req planRequest) *memoHit {
 		slog.Debug("plan memo", "reused", false, "why", "the state moved since the last plan")
 		return nil
 	}
-	p, err := rec.DecodePlan()
+	hit, err := decodeHit(rec)
 	if err != nil {
 		m.pending = diags
+		slog.Debug("plan memo", "reused", false, "why", err)
 		return nil
 	}
-	hit := &memoHit{plan: p, diags: diags}
-	if err := json.Unmarshal(rec.Extra, &hit.needs); err != nil {
-		m.pending = diags
-		return nil
-	}
+	hit.diags = diags
 	slog.Debug("phase", "phase", "reuse the last plan", "duration", time.Since(start).Round(time.Microsecond))
 	slog.Debug("plan memo", "reused", true, "why", "nothing the last plan was made from moved; "+memoEnv+"=off plans from scratch")
 	return hit
+}
+
+// decodeHit returns the plan a memo holds, with the plugins its builds
+// need.
+func decodeHit(rec *plan.Memo) (*memoHit, error) {
+	p, err := rec.DecodePlan()
+	if err != nil {
+		return nil, err
+	}
+	hit := &memoHit{plan: p}
+	if err := json.Unmarshal(rec.Extra, &hit.needs); err != nil {
+		return nil, fmt.Errorf("decode the plan memo: %w", err)
+	}
+	return hit, nil
 }
 
 // keep saves p, made by pd without any diagnostic, for the next plan, when
