@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"io/fs"
 	"os"
 	"path"
@@ -166,18 +167,8 @@ func (s *stamper) dir(fd int, abs, rel string, keep, drop []string) ([sha256.Siz
 		return [sha256.Size]byte{}, firstErr
 	}
 	h := sha256.New()
-	var buf [8 * 6]byte
 	for i, name := range names {
-		st := &stats[i]
-		h.Write([]byte(name))
-		h.Write([]byte{0})
-		binary.LittleEndian.PutUint64(buf[0:], uint64(st.Mode))
-		binary.LittleEndian.PutUint64(buf[8:], uint64(st.Size))
-		binary.LittleEndian.PutUint64(buf[16:], uint64(st.Mtim.Nano()))
-		binary.LittleEndian.PutUint64(buf[24:], uint64(st.Ctim.Nano()))
-		binary.LittleEndian.PutUint64(buf[32:], st.Ino)
-		binary.LittleEndian.PutUint64(buf[40:], uint64(st.Dev))
-		h.Write(buf[:])
+		writeStat(h, name, &stats[i])
 		if subs[i] != nil {
 			h.Write(subs[i][:])
 		}
@@ -210,7 +201,7 @@ func (s *stamper) entry(fd int, abs, rel, name string, st *unix.Stat_t) error {
 		*st = unix.Stat_t{Mode: unix.S_IFDIR}
 		return nil
 	}
-	if st.Mtim.Nano() >= s.limit || st.Ctim.Nano() >= s.limit {
+	if changedSince(st, s.limit) {
 		s.unsettle(childRel, "changed less than "+racyWindow.String()+" ago")
 	}
 	if name == ".git" && st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -226,26 +217,38 @@ func StampFiles(paths ...string) Stamp {
 	h := sha256.New()
 	limit := time.Now().Add(-racyWindow).UnixNano()
 	var st Stamp
-	var buf [8 * 5]byte
 	for _, p := range paths {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
 		var s unix.Stat_t
 		if err := unix.Stat(p, &s); err != nil {
-			h.Write([]byte("absent " + err.Error()))
+			h.Write([]byte(p + "\x00absent " + err.Error()))
 			continue
 		}
 		st.Entries++
-		if (s.Mtim.Nano() >= limit || s.Ctim.Nano() >= limit) && st.Unsettled == "" {
+		if changedSince(&s, limit) && st.Unsettled == "" {
 			st.Unsettled = p + ": changed less than " + racyWindow.String() + " ago"
 		}
-		binary.LittleEndian.PutUint64(buf[0:], uint64(s.Mode))
-		binary.LittleEndian.PutUint64(buf[8:], uint64(s.Size))
-		binary.LittleEndian.PutUint64(buf[16:], uint64(s.Mtim.Nano()))
-		binary.LittleEndian.PutUint64(buf[24:], uint64(s.Ctim.Nano()))
-		binary.LittleEndian.PutUint64(buf[32:], s.Ino)
-		h.Write(buf[:])
+		writeStat(h, p, &s)
 	}
 	h.Sum(st.Digest[:0])
 	return st
+}
+
+// writeStat writes an entry's name and what the stamp compares of its stat.
+func writeStat(h hash.Hash, name string, st *unix.Stat_t) {
+	var buf [8 * 6]byte
+	binary.LittleEndian.PutUint64(buf[0:], uint64(st.Mode))
+	binary.LittleEndian.PutUint64(buf[8:], uint64(st.Size))
+	binary.LittleEndian.PutUint64(buf[16:], uint64(st.Mtim.Nano()))
+	binary.LittleEndian.PutUint64(buf[24:], uint64(st.Ctim.Nano()))
+	binary.LittleEndian.PutUint64(buf[32:], st.Ino)
+	binary.LittleEndian.PutUint64(buf[40:], uint64(st.Dev))
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(buf[:])
+}
+
+// changedSince reports whether an entry's content or inode changed at or
+// after limit (ns).
+func changedSince(st *unix.Stat_t, limit int64) bool {
+	return st.Mtim.Nano() >= limit || st.Ctim.Nano() >= limit
 }

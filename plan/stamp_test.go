@@ -14,8 +14,7 @@ import (
 // hour back so that a change made now moves its mtime.
 func stampFixture(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := hashTree(t, map[string]string{
 		"hybrid.hcl":                          "image \"a\" {}\n",
 		"templates/linux/a.pkr.hcl":           "source \"null\" \"a\" {}\n",
 		"templates/linux/scripts/setup.sh":    "echo hi\n",
@@ -28,19 +27,8 @@ func stampFixture(t *testing.T) string {
 		"sources/repo/.git/refs/heads/main":   "0123456789012345678901234567890123456789\n",
 		"sources/repo/.git/objects/01/234567": "blob\n",
 		"state/packer-hybrid.json":            "{}\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink("linux", filepath.Join(dir, "templates", "current")); err != nil {
-		t.Fatal(err)
-	}
+		"templates/current":                   "->linux",
+	})
 	old := time.Now().Add(-time.Hour)
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil || fi.Mode()&os.ModeSymlink != 0 {

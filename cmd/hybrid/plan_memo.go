@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -90,9 +87,13 @@ func openPlanMemo(req planRequest) *planMemo {
 	field := func(s string) { fmt.Fprintf(mac, "%d:%s;", len(s), s) }
 	field("hybrid-plan-memo 1")
 	field(version.Version)
-	if err := writeExecutable(mac); err != nil {
+	exe, err := os.Executable()
+	if err != nil {
 		return nil
 	}
+	// A rebuilt or upgraded hybrid may plan differently.
+	self := plan.StampFiles(exe)
+	mac.Write(self.Digest[:])
 	field(dir)
 	environ := slices.Sorted(slices.Values(os.Environ()))
 	field(fmt.Sprint(len(environ)))
@@ -162,29 +163,6 @@ func gitFiles() []string {
 		}
 	}
 	return files
-}
-
-// writeExecutable writes what identifies the running hybrid's executable.
-func writeExecutable(h hash.Hash) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	fi, err := os.Stat(exe)
-	if err != nil {
-		return err
-	}
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = st.Ino
-	}
-	var buf [24]byte
-	binary.LittleEndian.PutUint64(buf[0:], uint64(fi.Size()))
-	binary.LittleEndian.PutUint64(buf[8:], uint64(fi.ModTime().UnixNano()))
-	binary.LittleEndian.PutUint64(buf[16:], ino)
-	fmt.Fprintf(h, "%d:%s;", len(exe), exe)
-	h.Write(buf[:])
-	return nil
 }
 
 // memoHit is a plan reused from the memo.
